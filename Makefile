@@ -1,0 +1,46 @@
+# adlab: two commands do all set-up.  `make demo` runs the main demo, `make test` the whole suite.
+# Only Python 3.11 + pip are assumed. torch is pinned to 2.13.0 here (a CPU-friendly wheel);
+# pyproject.toml keeps a loose torch>=2.2 for Colab and GPU users.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.adlab-installed
+TORCH_PIN := torch==2.13.0
+# Real ADBench files for tests/benchmarks; override with ADLAB_DATA_DIR=/your/dir.
+SHARED_DATA := $(abspath ../shared/data/adbench)
+export ADLAB_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
+export MPLBACKEND := Agg
+CELL_TIMEOUT ?= 900
+
+.PHONY: setup demo test test-fast notebooks labs bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install "$(TORCH_PIN)"
+	$(BIN)/python -m pip install -e ".[dev]" "$(TORCH_PIN)"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (adlab)"
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/python -m adlab demo
+
+# Unit + model tests, nbval on every notebook and solution (FAST mode), lab checks, exercise drift.
+test: setup
+	ADLAB_FAST=1 $(BIN)/python -m pytest tests $(wildcard notebooks/*.ipynb solutions/*.ipynb) \
+		--nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider
+
+# Regenerate every .ipynb from its py:percent source (keeps cell ids, never adds outputs).
+notebooks: setup
+	$(BIN)/python -m adlab.notebooks sync
+
+labs: setup
+	$(BIN)/python -m adlab.labs build
+
+bench: setup
+	$(BIN)/python -m adlab bench --experiment main
+
+clean:
+	rm -rf $(VENV) .pytest_cache

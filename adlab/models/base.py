@@ -1,0 +1,344 @@
+"""The detector contract every adlab model keeps (DESIGN §3).
+
+    det = SomeDetector(random_state=0, device="auto")   # __init__ only stores parameters
+    det.fit(X, y)                                       # returns self
+    s = det.decision_function(X_test)                   # 1-D float array, higher = more anomalous
+    det.predict(X_test)                                 # 0/1 via threshold_
+
+Label convention: ``y == 1`` marks a *labeled anomaly*; ``0`` (or ``-1``, scikit-learn's
+semi-supervised convention) marks an *unlabeled* sample, which may itself be a hidden anomaly.
+``y=None`` means "all unlabeled"; methods that need labeled anomalies raise a ValueError.
+
+A subclass implements three hooks and lists its hyper-parameters in ``__init__``:
+
+* ``_fit(X, y, X_val, y_val)`` — train on float32 numpy arrays (``y`` in {0, 1});
+  must leave every network in ``self._modules()``;
+* ``_build_modules()`` — create fresh, untrained ``nn.Module``s (a dict name -> module) from
+  the hyper-parameters and the fitted attributes named in ``_fitted_state`` (used by ``load``);
+* ``_score_batch(x)`` — anomaly scores for a float tensor on ``self.device_`` (no grad).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+
+from ..config import resolve_device, seed_everything
+
+__all__ = ["WeakDetector", "check_X", "check_X_y", "check_labels", "TorchDetector"]
+
+
+# --------------------------------------------------------------------------- validation
+def check_X(X, *, name: str = "X", n_features: int | None = None) -> np.ndarray:
+    """Validate a feature matrix and return it as a C-contiguous float32 array of shape (n, d).
+
+    Accepts numpy arrays, pandas DataFrames, lists and CPU torch tensors. Raises ValueError for
+    1-D / 3-D input, empty input, non-numeric values, NaN/inf, or a feature count that differs
+    from ``n_features`` (the one seen during ``fit``).
+    """
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    elif hasattr(X, "to_numpy"):
+        X = X.to_numpy()
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric; could not convert it to a float array ({exc})") from exc
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got an array with shape {arr.shape}; "
+            "reshape a single feature with X.reshape(-1, 1) or a single sample with X.reshape(1, -1)"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = np.unique(np.nonzero(bad)[0])
+        kind = "NaN" if np.isnan(arr).any() else "inf"
+        raise ValueError(
+            f"{name} contains {kind} values ({int(bad.sum())} entries in {rows.size} rows, first row "
+            f"{int(rows[0])}); impute or drop them before fitting"
+        )
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, but the detector was fitted with {n_features}")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def check_labels(y, n_samples: int, *, name: str = "y") -> np.ndarray:
+    """Map weak labels to {0 unlabeled, 1 labeled anomaly}; ``None`` gives all zeros.
+
+    Accepted values: 1 (labeled anomaly), 0 and -1 (unlabeled). Anything else, NaN, a 2-D array
+    or a length different from ``n_samples`` raises ValueError.
+    """
+    if y is None:
+        return np.zeros(n_samples, dtype=np.int64)
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    elif hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    arr = np.asarray(y)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with one label per sample, got shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} samples but {name} has {arr.shape[0]} labels")
+    try:
+        arr_f = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must hold numeric labels in {{0, 1}} (or -1 for unlabeled)") from exc
+    if np.isnan(arr_f).any():
+        raise ValueError(f"{name} contains NaN; use 0 (or -1) for unlabeled samples and 1 for labeled anomalies")
+    allowed = np.isin(arr_f, (-1.0, 0.0, 1.0))
+    if not allowed.all():
+        bad = np.unique(arr_f[~allowed])[:5]
+        raise ValueError(
+            f"{name} must contain only 1 (labeled anomaly) and 0 or -1 (unlabeled); found {bad.tolist()}"
+        )
+    return (arr_f == 1.0).astype(np.int64)
+
+
+def check_X_y(X, y, *, require_anomalies: bool, min_samples: int = 2):
+    """Validate a training pair: returns (float32 X, int64 y in {0, 1})."""
+    X = check_X(X)
+    y = check_labels(y, X.shape[0])
+    if X.shape[0] < min_samples:
+        raise ValueError(f"X has {X.shape[0]} samples; at least {min_samples} are needed")
+    if require_anomalies and not (y == 1).any():
+        raise ValueError(
+            "no labeled anomalies: y has no entry equal to 1. This method is weakly supervised and needs "
+            "at least one labeled anomaly (y == 1); use an unsupervised detector for y=None"
+        )
+    if (y == 0).sum() < 2:
+        raise ValueError("fewer than two unlabeled samples (y == 0): the unlabeled set cannot be empty")
+    return X, y
+
+
+# --------------------------------------------------------------------------- (de)serialisation
+def _to_saveable(value: Any) -> Any:
+    """Convert fitted attributes into what ``torch.load(weights_only=True)`` accepts."""
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(value)), "dtype": str(value.dtype)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _to_saveable(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_to_saveable(v) for v in value]}
+    if isinstance(value, list):
+        return [_to_saveable(v) for v in value]
+    if isinstance(value, torch.device):
+        return str(value)
+    return value
+
+
+def _from_saveable(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return value["__ndarray__"].numpy().astype(value["dtype"])
+        if "__tuple__" in value:
+            return tuple(_from_saveable(v) for v in value["__tuple__"])
+        return {k: _from_saveable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_saveable(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- the contract
+class WeakDetector(BaseEstimator):
+    """Base class of every adlab detector: validation, seeding, thresholds, save/load.
+
+    Subclasses define ``__init__`` with explicit keyword parameters (scikit-learn style: store them
+    unchanged) and must include ``contamination``, ``random_state``, ``device`` and ``verbose``.
+    """
+
+    #: whether ``fit`` needs at least one labeled anomaly (y == 1)
+    requires_labeled_anomalies: bool = True
+    #: extra fitted attributes (besides the standard ones) saved by ``save`` and needed by
+    #: ``_build_modules`` / scoring after ``load``
+    _fitted_state: tuple[str, ...] = ()
+    #: minimum number of training samples
+    _min_samples: int = 2
+    _standard_state = ("n_features_in_", "threshold_", "decision_scores_", "labels_", "history_")
+
+    # -- hooks -------------------------------------------------------------------------
+    def _fit(self, X: np.ndarray, y: np.ndarray, X_val, y_val) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _build_modules(self) -> dict[str, torch.nn.Module]:
+        return {}
+
+    def _score_batch(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def _score_numpy(self, X: np.ndarray) -> np.ndarray:
+        """Score a validated float32 array; default: batches of ``_score_batch`` on the device."""
+        out = []
+        batch = int(getattr(self, "score_batch_size", 65536) or 65536)
+        for module in self._modules().values():
+            module.eval()
+        with torch.no_grad():
+            for start in range(0, X.shape[0], batch):
+                xb = torch.from_numpy(X[start:start + batch]).to(self.device_, non_blocking=True)
+                out.append(self._score_batch(xb).reshape(-1).float().cpu())
+        return torch.cat(out).numpy().astype(np.float64)
+
+    # -- public API --------------------------------------------------------------------
+    def fit(self, X, y=None, X_val=None, y_val=None):
+        """Fit on ``X`` (n, d) with weak labels ``y`` (n,) in {0/-1 unlabeled, 1 labeled anomaly}.
+
+        ``X_val``/``y_val`` (true 0/1 labels) are optional; only methods that document it use them
+        (e.g. MNPWAD's reference-style early stopping). Returns ``self``.
+        """
+        X, y = check_X_y(X, y, require_anomalies=self.requires_labeled_anomalies, min_samples=self._min_samples)
+        if X_val is not None:
+            X_val = check_X(X_val, name="X_val", n_features=X.shape[1])
+            if y_val is None:
+                raise ValueError("X_val was given without y_val (true 0/1 labels of the validation samples)")
+            y_val = check_labels(y_val, X_val.shape[0], name="y_val")
+        elif y_val is not None:
+            raise ValueError("y_val was given without X_val")
+        self._check_params()
+        self.n_features_in_ = X.shape[1]
+        self.device_ = resolve_device(getattr(self, "device", "auto"))
+        self._rng = seed_everything(getattr(self, "random_state", None))
+        self.history_ = []
+        self._fit(X, y, X_val, y_val)
+        self.decision_scores_ = self._score_numpy(X)
+        self._set_threshold()
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly scores, shape (n,), float64; higher means more anomalous."""
+        self._check_fitted()
+        X = check_X(X, n_features=self.n_features_in_)
+        return self._score_numpy(X)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Alias of ``decision_function`` (higher = more anomalous, unlike scikit-learn's sign)."""
+        return self.decision_function(X)
+
+    def predict(self, X) -> np.ndarray:
+        """0/1 predictions: 1 where the score exceeds ``threshold_`` (the training-score quantile
+        at ``1 - contamination``)."""
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def fit_predict(self, X, y=None):
+        return self.fit(X, y).labels_
+
+    # -- helpers -----------------------------------------------------------------------
+    def _check_params(self) -> None:
+        c = getattr(self, "contamination", 0.1)
+        if not (0.0 < float(c) < 0.5):
+            raise ValueError(f"contamination must be in (0, 0.5), got {c}")
+
+    def _set_threshold(self) -> None:
+        c = float(getattr(self, "contamination", 0.1))
+        self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - c))
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_features_in_"):
+            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
+
+    def _modules(self) -> dict[str, torch.nn.Module]:
+        return getattr(self, "modules_", {})
+
+    def _log_epoch(self, **losses: float) -> None:
+        """Append one row of per-epoch losses to ``history_``."""
+        self.history_.append({k: float(v) for k, v in losses.items()})
+
+    def _progress(self, iterable: Iterable, desc: str, total: int | None = None):
+        if getattr(self, "verbose", 0) and int(self.verbose) > 0:
+            from tqdm.auto import tqdm
+
+            return tqdm(iterable, desc=f"{type(self).__name__} {desc}", total=total, leave=False)
+        return iterable
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Save hyper-parameters, fitted attributes and network weights with ``torch.save``."""
+        self._check_fitted()
+        fitted = {
+            name: _to_saveable(getattr(self, name))
+            for name in (*self._standard_state, *self._fitted_state)
+            if hasattr(self, name)
+        }
+        modules = {name: {k: v.detach().cpu() for k, v in m.state_dict().items()}
+                   for name, m in self._modules().items()}
+        params = _to_saveable(self.get_params(deep=False))
+        payload = {"format": "adlab-detector-v1", "class": type(self).__name__,
+                   "params": params, "fitted": fitted, "modules": modules}
+        torch.save(payload, str(path))
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None):
+        """Load a detector saved by ``save`` (``torch.load(weights_only=True)``).
+
+        Called on ``WeakDetector`` it dispatches to the saved class via the model registry.
+        ``device`` overrides the saved device setting (e.g. load a GPU model on a CPU machine).
+        """
+        payload = torch.load(str(path), map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or payload.get("format") != "adlab-detector-v1":
+            raise ValueError(f"{path} is not an adlab detector file")
+        target = cls
+        if payload["class"] != cls.__name__:
+            from .registry import get_detector_class
+
+            target = get_detector_class(payload["class"])
+            if not issubclass(target, cls):
+                raise ValueError(f"{path} holds a {payload['class']}, not a {cls.__name__}")
+        params = _from_saveable(payload["params"])
+        if device is not None:
+            params["device"] = device
+        det = target(**params)
+        for name, value in payload["fitted"].items():
+            setattr(det, name, _from_saveable(value))
+        det.device_ = resolve_device(det.device)
+        modules = det._build_modules()
+        for name, state in payload["modules"].items():
+            if name not in modules:
+                raise ValueError(f"saved module {name!r} is unknown to {target.__name__}")
+            modules[name].load_state_dict(state)
+        det.modules_ = {k: m.to(det.device_).eval() for k, m in modules.items()}
+        det._after_load()
+        return det
+
+    def _after_load(self) -> None:
+        """Hook for subclasses that cache derived tensors from their modules."""
+
+
+class TorchDetector(WeakDetector):
+    """A WeakDetector with helpers shared by the PyTorch methods (tensors on the device once)."""
+
+    def _to_device(self, X: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(X).to(self.device_)
+
+    def _make_optimizer(self, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+    def _torch_generator(self) -> torch.Generator:
+        """A generator on the training device, seeded from ``random_state`` (for batch sampling)."""
+        g = torch.Generator(device=self.device_)
+        seed = getattr(self, "random_state", None)
+        g.manual_seed(int(seed) if seed is not None else int(torch.seed() % (2**63)))
+        return g
+
+
+def clone_modules(modules: dict[str, torch.nn.Module]) -> dict[str, dict[str, torch.Tensor]]:
+    """Deep copies of the state dicts (used to keep a best-epoch checkpoint in memory)."""
+    return {k: copy.deepcopy(m.state_dict()) for k, m in modules.items()}
+
+
+def restore_modules(modules: dict[str, torch.nn.Module], states: dict[str, dict[str, torch.Tensor]]) -> None:
+    for k, m in modules.items():
+        m.load_state_dict(states[k])
+
+
+def n_batches(n: int, batch_size: int) -> int:
+    return max(1, math.ceil(n / batch_size))
