@@ -1,0 +1,49 @@
+"""Copy benchmark result tables into README.md between generated-include markers.
+
+    <!-- BEGIN INCLUDE benchmarks/results/fidelity_mnpwad.md -->
+    ... (generated; do not edit by hand) ...
+    <!-- END INCLUDE benchmarks/results/fidelity_mnpwad.md -->
+
+Run after a benchmark: ``python benchmarks/update_readme.py`` (``--check`` exits 1 when stale).
+Every number in the README's result sections is therefore produced by a script in this repository.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PATTERN = re.compile(r"(<!-- BEGIN INCLUDE (?P<path>\S+) -->\n)(?P<body>.*?)(<!-- END INCLUDE (?P=path) -->)", re.S)
+
+
+def render(text: str, root: Path = ROOT) -> str:
+    def replace(match: re.Match) -> str:
+        src = root / match.group("path")
+        body = src.read_text().rstrip() + "\n" if src.exists() else f"_(not yet produced: run the script that writes `{match.group('path')}`)_\n"
+        return match.group(1) + body + match.group(4)
+
+    return PATTERN.sub(replace, text)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is not up to date")
+    args = parser.parse_args(argv)
+    readme = ROOT / "README.md"
+    old = readme.read_text()
+    new = render(old)
+    if args.check:
+        if new != old:
+            print("README.md includes are stale: run python benchmarks/update_readme.py")
+            return 1
+        return 0
+    if new != old:
+        readme.write_text(new)
+        print("README.md updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
