@@ -1,17 +1,11 @@
-"""Test configuration: headless matplotlib, FAST mode, and the local ADBench folder."""
+"""Test fixtures (environment defaults live in the root conftest.py)."""
 import os
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
-os.environ.setdefault("ADLAB_FAST", "1")
-
-_SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "adbench"
-if not os.environ.get("ADLAB_DATA_DIR") and _SHARED.is_dir():
-    os.environ["ADLAB_DATA_DIR"] = str(_SHARED)
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
