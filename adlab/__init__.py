@@ -37,7 +37,12 @@ _DETECTORS = ("MNPWAD", "RoSAS", "MMNet", "SyntheticAnomalyClassifier", "DevNet"
 __all__ = sorted([*_LAZY, *_DETECTORS])
 
 
+_SUBMODULES = ("config", "data", "components", "models", "evaluation", "labs", "plotting", "notebooks")
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"adlab.{name}")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     if name in _DETECTORS:
