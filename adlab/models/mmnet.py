@@ -1,0 +1,325 @@
+"""MMNet — Masked Memory Network (Yin et al., IEEE IoT Journal; first public implementation).
+
+An autoencoder whose decoder sees not the code ``z`` but a read-out ``ẑ`` of a memory of
+``K + L`` prototypes: the first ``K`` items (``M_u``) are trained to hold the patterns of the
+unlabeled (mostly normal) data, the last ``L`` (``M_l``) those of the labeled anomalies, by a soft
+mask loss on the attention weights. The anomaly score reads the attention, not the reconstruction:
+``S = −(S_sum + λ S_KL)`` (Eq. 19), where ``S_sum`` is the attention on ``M_u`` and ``S_KL`` the
+divergence of the attention from uniform (small for unknown anomalies). The maths lives in
+:mod:`adlab.components.memory`; this module composes it into an estimator.
+
+Decisions (the paper leaves these open; see ``shared/notes/mmnet-reference.md``)
+-------------------------------------------------------------------------------
+1. Encoder ``Linear(D,H)–ReLU–Linear(H,C)``, decoder ``Linear(C,H)–ReLU–Linear(H,D)``, bias on, no
+   output activation (a ReLU on ``z`` would confine queries to the positive orthant, one on ``x̂``
+   would stop the margin loss from pushing anomalies out of the data box). ``hidden_dim=128``.
+2. Memory: ``memory_size=128`` items (paper default for unknown data; 32 Spambase, 64 NSL-KDD/Fraud/
+   Speech), split equally ``K = L``; ``memory_dim=64`` (Fig. 8); Xavier **uniform** init.
+3. Shrinkage threshold γ = ``1/memory_size`` by default (MemAE's recommended range starts there;
+   its code default 0.0025 was for 2000 items). ε = 1e-12. A row that shrinks to all zeros falls
+   back to its softmax weights.
+4. The softmax weights ``w`` (Eq. 4) feed the mask loss, the KL loss and both scores; the shrunk
+   ``ŵ`` only forms ``ẑ``. Logs are ``log_softmax`` (floored), so nothing is ever NaN/inf.
+5. KL loss: Eq. (15) with the mean over items (``kl_reduction="mean"``). The literal Eq. (16) sums
+   over items (``kl_reduction="sum"``), i.e. a 128× larger weight; it is unbounded below and in
+   probes ran away, saturating the softmax. ``history_`` logs it every epoch.
+6. Every loss term is averaged over the batch (the paper writes sums; only the scale changes).
+   Reconstruction error: the L2 norm, not squared (Eq. 13). Margin ``a = 5`` kept (see the note on
+   small D in :func:`~adlab.components.memory.margin_reconstruction_loss`).
+7. Optimiser: Adam, lr 1e-3, ``ExponentialLR(gamma=lr_decay=0.98)`` stepped once per epoch,
+   weight decay 1e-5, 50 epochs, batch 256 — the paper gives none of these numbers (the authors' MCM
+   code uses Adam + ExponentialLR(0.98) + weight decay 1e-5).
+8. Batches: **balanced** by default (``batch_sampling="balanced"``): ``labeled_fraction=0.5`` of each
+   batch are labeled anomalies drawn with replacement (DevNet-style), the rest unlabeled rows; an
+   epoch is ``ceil(n_unlabeled / b_u)`` steps. ``"shuffle"`` is plain shuffling of all rows. The
+   paper does not say; with 30 labels in thousands of rows, shuffling leaves most batches without
+   a single labeled anomaly and the memory parts barely separate.
+9. Ablations as switches: ``mask="soft"`` (Eq. 8/14), ``"hard"`` (unlabeled queries address only
+   ``M_u``, labeled ones only ``M_l``, no mask loss; Table III) or ``"none"`` (MemAE-like: no mask;
+   the margin loss still uses the labels). With the hard mask the KL loss compares the attention with
+   the uniform distribution over the *allowed* part. At test time the label is unknown, so every
+   variant addresses the whole memory. ``score="full"`` (Eq. 19), ``"sum"`` (``−S_sum``), ``"kl"``
+   (``−S_KL``) or ``"mse"`` (mean squared reconstruction error) — Table IV.
+10. ``λ = score_lambda = 0.1`` is fixed (never tuned on test labels). ``S_sum ∈ [0, 1]`` but
+    ``S_KL`` is in unbounded nats, so ``λ S_KL`` can dominate; ``score_components`` exposes both.
+11. Inference is read-only: the memory is frozen at test time (the paper's online update is future work).
+12. ``addressing="dot"`` is Eq. (3). With a ReLU encoder ``‖z‖`` grows linearly with the distance of
+    an input from the data, so dot-product attention of far-away *unknown* anomalies is *more* peaked,
+    not flatter, and ``S_KL`` calls them familiar — the opposite of §III-G's argument. The option
+    ``addressing="cosine"`` (MemAE paper's similarity, logits ``cos/temperature``, ``temperature=0.1``)
+    bounds the logits; ``benchmarks/fidelity_mmnet.py`` compares the two on unseen anomaly types.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..components.memory import (
+    MemoryModule, attention_kl_score, attention_sum_score, hard_mask_allowed, margin_reconstruction_loss,
+    mmnet_score, soft_mask_loss, uniform_kl_loss,
+)
+from ..components.networks import mlp
+from ..components.sampling import BalancedBatchSampler
+from .base import TorchDetector, check_X, n_batches
+
+__all__ = ["MemoryAutoencoder", "MMNet"]
+
+_MASKS = ("soft", "hard", "none")
+_SCORES = ("full", "sum", "kl", "mse")
+_SAMPLING = ("balanced", "shuffle")
+
+
+class MemoryAutoencoder(nn.Module):
+    """Encoder (Eq. 1) → memory addressing and read-out (Eq. 3–7) → decoder (Eq. 2).
+
+    ``forward(x, allowed=None)`` with x (n, D) returns the memory's dict (``logits``, ``w``,
+    ``log_w``, ``w_hat`` (n, K+L); ``z_hat`` (n, C)) plus ``z`` (n, C) and ``x_hat`` (n, D).
+    """
+
+    def __init__(self, n_features: int, hidden_dim: int, memory_dim: int, n_normal: int, n_anomaly: int,
+                 shrink_threshold: float | None, addressing: str = "dot", temperature: float = 0.1):
+        super().__init__()
+        self.encoder = mlp([n_features, hidden_dim, memory_dim], activation="relu", final_activation="identity")
+        self.memory = MemoryModule(n_normal, n_anomaly, memory_dim, shrink_threshold, addressing=addressing,
+                                   temperature=temperature)
+        self.decoder = mlp([memory_dim, hidden_dim, n_features], activation="relu", final_activation="identity")
+
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        z = self.encoder(x)
+        out = self.memory(z, allowed)
+        out["z"] = z
+        out["x_hat"] = self.decoder(out["z_hat"])
+        return out
+
+
+class MMNet(TorchDetector):
+    """MMNet: memory autoencoder with a soft-masked memory and an attention-based score.
+
+    Parameters
+    ----------
+    memory_size : total items K + L (split ``K = L = memory_size // 2``; must be even).
+    memory_dim : item dimension C = encoder output size.
+    hidden_dim : width of the hidden layer of encoder and decoder.
+    shrink_threshold : γ of Eq. (5); ``None`` → ``1 / memory_size``; ``0`` disables shrinkage.
+    addressing : ``"dot"`` (Eq. 3, default) or ``"cosine"`` (cosine similarity / ``temperature``; an
+        adlab option, see Decision 12).
+    margin : ``a`` of Eq. (12) for labeled anomalies' reconstruction error.
+    lambda_mask, lambda_kl : ``λ_m`` and ``λ_KL`` of Eq. (11).
+    kl_reduction : ``"mean"`` (Eq. 15) or ``"sum"`` (literal Eq. 16).
+    score_lambda : ``λ`` of Eq. (19).
+    mask : ``"soft"`` | ``"hard"`` | ``"none"`` (Table III ablation).
+    score : ``"full"`` | ``"sum"`` | ``"kl"`` | ``"mse"`` (Table IV ablation).
+    batch_sampling : ``"balanced"`` | ``"shuffle"``; ``labeled_fraction`` of a balanced batch are
+        labeled anomalies (with replacement).
+    epochs, batch_size, lr, lr_decay, weight_decay : optimisation (Adam + ExponentialLR per epoch).
+    score_batch_size : rows per scoring batch.
+    contamination, random_state, device, verbose : the adlab contract.
+
+    After ``fit``: ``modules_ = {"net": MemoryAutoencoder}``, ``history_`` with per-epoch
+    ``loss, rec, mask, kl, w_u_unlabeled, w_l_labeled, lr``.
+    """
+
+    requires_labeled_anomalies = True
+
+    def __init__(self, memory_size: int = 128, memory_dim: int = 64, hidden_dim: int = 128,
+                 shrink_threshold: float | None = None, addressing: str = "dot", temperature: float = 0.1,
+                 margin: float = 5.0, lambda_mask: float = 1.0,
+                 lambda_kl: float = 1e-4, kl_reduction: str = "mean", score_lambda: float = 0.1,
+                 mask: str = "soft", score: str = "full", batch_sampling: str = "balanced",
+                 labeled_fraction: float = 0.5, epochs: int = 50, batch_size: int = 256, lr: float = 1e-3,
+                 lr_decay: float = 0.98, weight_decay: float = 1e-5, score_batch_size: int = 65536,
+                 contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
+                 verbose: int = 0):
+        self.memory_size = memory_size
+        self.memory_dim = memory_dim
+        self.hidden_dim = hidden_dim
+        self.shrink_threshold = shrink_threshold
+        self.addressing = addressing
+        self.temperature = temperature
+        self.margin = margin
+        self.lambda_mask = lambda_mask
+        self.lambda_kl = lambda_kl
+        self.kl_reduction = kl_reduction
+        self.score_lambda = score_lambda
+        self.mask = mask
+        self.score = score
+        self.batch_sampling = batch_sampling
+        self.labeled_fraction = labeled_fraction
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_decay = lr_decay
+        self.weight_decay = weight_decay
+        self.score_batch_size = score_batch_size
+        self.contamination = contamination
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.mask not in _MASKS:
+            raise ValueError(f"mask must be one of {_MASKS}, got {self.mask!r}")
+        if self.score not in _SCORES:
+            raise ValueError(f"score must be one of {_SCORES}, got {self.score!r}")
+        if self.batch_sampling not in _SAMPLING:
+            raise ValueError(f"batch_sampling must be one of {_SAMPLING}, got {self.batch_sampling!r}")
+        if self.addressing not in ("dot", "cosine"):
+            raise ValueError(f"addressing must be 'dot' (Eq. 3) or 'cosine', got {self.addressing!r}")
+        if not float(self.temperature) > 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if self.kl_reduction not in ("mean", "sum"):
+            raise ValueError(f"kl_reduction must be 'mean' (Eq. 15) or 'sum' (Eq. 16), got {self.kl_reduction!r}")
+        if int(self.memory_size) < 2 or int(self.memory_size) % 2:
+            raise ValueError(f"memory_size must be an even integer ≥ 2 (split equally into K and L), "
+                             f"got {self.memory_size}")
+        for name in ("memory_dim", "hidden_dim", "epochs", "batch_size", "score_batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if not 0.0 < float(self.labeled_fraction) < 1.0:
+            raise ValueError(f"labeled_fraction must be in (0, 1), got {self.labeled_fraction}")
+        if self.batch_sampling == "balanced" and int(self.batch_size) < 2:
+            raise ValueError("batch_size must be ≥ 2 for balanced batches (unlabeled + labeled rows)")
+        if self.shrink_threshold is not None and not 0.0 <= float(self.shrink_threshold) < 1.0:
+            raise ValueError(f"shrink_threshold must be None or in [0, 1), got {self.shrink_threshold}")
+        for name in ("margin", "lambda_mask", "lambda_kl", "score_lambda", "weight_decay"):
+            if float(getattr(self, name)) < 0:
+                raise ValueError(f"{name} must be ≥ 0, got {getattr(self, name)}")
+        if not float(self.lr) > 0 or not 0.0 < float(self.lr_decay) <= 1.0:
+            raise ValueError(f"need lr > 0 and lr_decay in (0, 1]; got lr={self.lr}, lr_decay={self.lr_decay}")
+
+    # ------------------------------------------------------------------ modules
+    @property
+    def n_normal_items_(self) -> int:
+        """K, the size of the normal memory part ``M_u``."""
+        return int(self.memory_size) // 2
+
+    def _build_modules(self) -> dict[str, nn.Module]:
+        k = self.n_normal_items_
+        net = MemoryAutoencoder(self.n_features_in_, int(self.hidden_dim), int(self.memory_dim), k,
+                                int(self.memory_size) - k, self.shrink_threshold, self.addressing,
+                                float(self.temperature))
+        return {"net": net.to(self.device_)}
+
+    # ------------------------------------------------------------------ training
+    def _batch_losses(self, net: MemoryAutoencoder, xb: torch.Tensor, lab: torch.Tensor):
+        """Eq. (11) on one batch: returns (total, rec, mask, kl, w) with batch means."""
+        k = self.n_normal_items_
+        allowed = hard_mask_allowed(lab, k, int(self.memory_size) - k) if self.mask == "hard" else None
+        out = net(xb, allowed)
+        rec = margin_reconstruction_loss(out["x_hat"], xb, lab, float(self.margin)).mean()
+        kl = uniform_kl_loss(out["log_w"], self.kl_reduction, allowed).mean()
+        if self.mask == "soft":
+            mask = soft_mask_loss(out["w"], lab, k).mean()
+        else:
+            mask = torch.zeros((), device=xb.device)
+        total = rec + float(self.lambda_mask) * mask + float(self.lambda_kl) * kl
+        return total, rec, mask, kl, out["w"]
+
+    def _fit(self, X, y, X_val, y_val) -> None:
+        self.modules_ = self._build_modules()
+        net = self.modules_["net"]
+        net.train()
+        opt = self._make_optimizer(net.parameters(), float(self.lr), float(self.weight_decay))
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=float(self.lr_decay))
+        gen = self._torch_generator()
+        Xt = self._to_device(X)
+        yt = torch.from_numpy(y).to(self.device_)
+        n = Xt.shape[0]
+        k = self.n_normal_items_
+        if self.batch_sampling == "balanced":
+            b_a = max(1, int(round(int(self.batch_size) * float(self.labeled_fraction))))
+            b_u = max(1, int(self.batch_size) - b_a)
+            sampler = BalancedBatchSampler(torch.nonzero(yt == 0).flatten(), torch.nonzero(yt == 1).flatten(),
+                                           b_u, b_a, gen)
+            steps = n_batches(int((yt == 0).sum()), sampler.b_u)
+        else:
+            bs = min(int(self.batch_size), n)
+            steps = n_batches(n, bs)
+        for _ in self._progress(range(int(self.epochs)), "epochs"):
+            acc = torch.zeros(6, device=self.device_)
+            if self.batch_sampling == "shuffle":
+                perm = torch.randperm(n, generator=gen, device=self.device_)
+            for step in range(steps):
+                if self.batch_sampling == "balanced":
+                    u_idx, a_idx = sampler.sample()
+                    idx = torch.cat([u_idx, a_idx])
+                else:
+                    idx = perm[step * bs:(step + 1) * bs]
+                xb, lab = Xt[idx], yt[idx]
+                total, rec, mask, kl, w = self._batch_losses(net, xb, lab)
+                opt.zero_grad(set_to_none=True)
+                total.backward()
+                opt.step()
+                with torch.no_grad():
+                    is_lab = lab.to(w.dtype)
+                    w_u = w[:, :k].sum(1)
+                    acc += torch.stack([total.detach(), rec.detach(), mask.detach(), kl.detach(),
+                                        ((1 - is_lab) * w_u).sum() / (1 - is_lab).sum().clamp_min(1),
+                                        (is_lab * (1 - w_u)).sum() / is_lab.sum().clamp_min(1)])
+            sched.step()
+            vals = (acc / steps).tolist()  # one host sync per epoch
+            self._log_epoch(loss=vals[0], rec=vals[1], mask=vals[2], kl=vals[3], w_u_unlabeled=vals[4],
+                            w_l_labeled=vals[5], lr=opt.param_groups[0]["lr"])
+        net.eval()
+
+    # ------------------------------------------------------------------ scoring
+    def _components_batch(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Eq. (17)–(19) and the reconstruction error for a batch (whole memory addressed)."""
+        net = self.modules_["net"]
+        out = net(x)
+        s_sum = attention_sum_score(out["w"], self.n_normal_items_)
+        s_kl = attention_kl_score(out["log_w"])
+        mse = (out["x_hat"] - x).pow(2).mean(dim=1)
+        return {"s_sum": s_sum, "s_kl": s_kl, "reconstruction": mse,
+                "full": mmnet_score(s_sum, s_kl, float(self.score_lambda))}
+
+    def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
+        c = self._components_batch(x)
+        if self.score == "full":
+            return c["full"]
+        if self.score == "sum":
+            return -c["s_sum"]
+        if self.score == "kl":
+            return -c["s_kl"]
+        return c["reconstruction"]
+
+    def _map_batches(self, X, fn) -> dict[str, np.ndarray]:
+        self._check_fitted()
+        X = check_X(X, n_features=self.n_features_in_)
+        for m in self._modules().values():
+            m.eval()
+        parts: dict[str, list] = {}
+        bs = int(self.score_batch_size)
+        with torch.no_grad():
+            for start in range(0, X.shape[0], bs):
+                xb = torch.from_numpy(X[start:start + bs]).to(self.device_)
+                for key, val in fn(xb).items():
+                    parts.setdefault(key, []).append(val.float().cpu())
+        return {k: torch.cat(v).numpy().astype(np.float64) for k, v in parts.items()}
+
+    def score_components(self, X) -> dict[str, np.ndarray]:
+        """Per-sample ``s_sum`` (Eq. 17, high = normal), ``s_kl`` (Eq. 18, high = peaked attention),
+        ``reconstruction`` (mean squared error) and ``full`` (Eq. 19), each (n,) float64 — so the
+        Table IV ablation needs one fit."""
+        return self._map_batches(X, self._components_batch)
+
+    def attention(self, X) -> dict[str, np.ndarray]:
+        """Attention of each row on the whole memory: ``w`` (softmax, Eq. 4) and ``w_hat`` (shrunk and
+        renormalised, Eq. 6), each (n, K+L); columns ``:K`` are ``M_u``."""
+        def fn(xb):
+            out = self.modules_["net"](xb)
+            return {"w": out["w"], "w_hat": out["w_hat"]}
+
+        return self._map_batches(X, fn)
+
+    def memory_items(self) -> np.ndarray:
+        """The learned memory ``M`` (K+L, C); rows ``:K`` are normal prototypes, the rest anomaly ones."""
+        self._check_fitted()
+        return self.modules_["net"].memory.weight.detach().cpu().numpy().astype(np.float64)
+
+    def encode(self, X) -> np.ndarray:
+        """Encoder outputs (queries) ``z`` (n, C)."""
+        return self._map_batches(X, lambda xb: {"z": self.modules_["net"].encoder(xb)})["z"]
