@@ -1,0 +1,396 @@
+"""MNPWAD — Multi-Normal Prototypes learning for Weakly supervised Anomaly Detection
+(Dong, Liu, Ren, Xiong, Wu; see ``../shared/papers/mnpwad.txt``).
+
+Pieces (each in ``adlab.components``):
+
+* encoder ψ / decoder ψ' (Eq. 1–2), pretrained as layer-wise denoising AEs (``pretraining``);
+* k normal prototypes initialised by k-means on latent codes, k chosen by silhouette
+  (``prototypes.init_prototypes_kmeans``);
+* Student-t similarity (Eq. 6), normality weights w_i (Eq. 7), DEC clustering loss (Eq. 8),
+  prototype contrastive loss (Eq. 9) (``prototypes``);
+* weighted reconstruction loss with an anomaly hinge (Eq. 3–5) and score loss (Eq. 12)
+  (``losses``);
+* score network φ on cat(e_i, ẑ_i, s_i) (Eq. 11) — :class:`MNPWADNetwork`;
+* dynamic weight averaging of L_recon, L_score, L_np (Eq. 13) (``balancing``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..components.balancing import DynamicWeightAveraging
+from ..components.losses import reconstruction_error, weighted_reconstruction_loss, weighted_score_loss
+from ..components.pretraining import build_autoencoder, default_hidden_dims, pretrain_autoencoder
+from ..components.prototypes import (
+    clustering_kl_loss,
+    init_prototypes_kmeans,
+    normality_weights,
+    prototype_contrastive_loss,
+    soft_assignment,
+    student_t_similarity,
+    target_distribution,
+)
+from ..components.sampling import BalancedBatchSampler
+from .base import TorchDetector, clone_modules, restore_modules
+
+__all__ = ["MNPWADNetwork", "MNPWAD"]
+
+
+class MNPWADNetwork(nn.Module):
+    """Encoder, decoder, k prototypes and the score network φ of MNPWAD.
+
+    Parameters
+    ----------
+    n_features : D.
+    hidden_dims : encoder widths (h_1, …, H); the last one is the latent size H.
+    n_prototypes : k.
+    alpha : Student-t degrees of freedom α (Eq. 6).
+    decoder : False drops the decoder (Table IV "w/o Decoder"): e_i is then 0 for every row.
+    recon_error : ``"smooth_l1"`` (reference code) or ``"mse"`` — the l of e_i = l(x_i, x̂_i).
+    """
+
+    def __init__(self, n_features: int, hidden_dims: Sequence[int], n_prototypes: int, alpha: float = 1.0,
+                 decoder: bool = True, recon_error: str = "smooth_l1"):
+        super().__init__()
+        self.encoder, dec = build_autoencoder(n_features, hidden_dims)
+        self.decoder = dec if decoder else None
+        h = int(hidden_dims[-1])
+        self.prototypes = nn.Parameter(torch.rand(int(n_prototypes), h))
+        # φ (Eq. 11): Linear(H+2, 16) → LeakyReLU → Linear(16, 1) → Sigmoid, as in the reference code
+        self.score_net = nn.Sequential(nn.Linear(h + 2, 16), nn.LeakyReLU(), nn.Linear(16, 1), nn.Sigmoid())
+        self.alpha = float(alpha)
+        self.recon_error = recon_error
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """x (n, D) -> dict with z (n, H), z_norm (n, H), x_hat (n, D) or None, e (n,), s (n, k),
+        s_max (n,), score (n,) in (0, 1).
+
+        φ's input is ``cat(e, ẑ, s_max)``: the paper's order (Eq. 11) with the *L2-normalised* latent
+        ẑ as in the reference code (which orders it ``cat(ẑ, e, s)``; the order is immaterial).
+        Nothing is detached: the score loss trains encoder, decoder and prototypes too.
+        """
+        z = self.encoder(x)
+        z_norm = F.normalize(z, dim=1)
+        if self.decoder is not None:
+            x_hat = self.decoder(z)
+            e = reconstruction_error(x, x_hat, self.recon_error)
+        else:
+            x_hat = None
+            e = x.new_zeros(x.shape[0])
+        s = student_t_similarity(z, self.prototypes, alpha=self.alpha, normalize=True)
+        s_max = s.max(dim=1).values
+        score = self.score_net(torch.cat([e.unsqueeze(1), z_norm, s_max.unsqueeze(1)], dim=1)).squeeze(1)
+        return {"z": z, "z_norm": z_norm, "x_hat": x_hat, "e": e, "s": s, "s_max": s_max, "score": score}
+
+
+class MNPWAD(TorchDetector):
+    """MNPWAD (Dong et al.): reconstruction learning + multiple normal prototypes + a unified
+    score network, trained on b_u unlabeled rows and b_a labeled anomalies per mini-batch.
+
+    Two regimes of ``fit``
+    ----------------------
+    * **Without validation data (the honest default).** Autoencoder pretraining and the k-means
+      prototype initialisation / silhouette choice of k use the *unlabeled training rows only*
+      (paper §III-F), and training follows a fixed schedule of ``epochs`` × ``n_batches_per_epoch``
+      mini-batches; the final model is scored.
+    * **With ``X_val, y_val`` (true labels)** — the reference code's protocol: after every epoch the
+      model scores ``X_val`` and training stops when ``(1−AUPR)+(1−AUROC)`` has not improved by
+      1e-4 for ``patience`` epochs; the best epoch is restored (the reference restores it only when
+      stopping fires). With ``pretrain_early_stopping`` each pretraining stage also stops early on
+      the reconstruction MSE of the validation *normals*; ``init_data="val_normals"`` additionally
+      clusters the validation normals for the prototypes, as the reference does. Labeled validation
+      data is extra supervision the paper does not mention — results obtained this way are not
+      comparable with label-free model selection.
+
+    Paper vs. reference code (``../shared/notes/mnpwad-reference.md``) — adlab's defaults
+    --------------------------------------------------------------------------------------
+    * ``n_labeled_per_batch=32`` — the paper's b_a; the reference uses 8. Anomalies are drawn with
+      replacement either way and only their *mean* enters the losses, so b_a only changes the
+      variance of that mean; 32 lowers it (Gamma has 41 labeled anomalies).
+    * ``renormalize_weights=False`` — Eq. (7) as written; the reference divides w by its batch mean.
+    * ``recon_error="smooth_l1"``, ``score_loss="smooth_l1"`` — the reference's l (the paper: "a
+      regression loss like MSE"); ``"mse"`` is available. The margin m_1 = 0.02 was tuned with it.
+    * ``dec="batch"`` — the reference's DEC: the target P is rebuilt from each batch's Q, not
+      detached, KL summed over the unlabeled rows. ``dec="fixed"`` is textbook DEC: P computed over
+      all unlabeled rows, held fixed (no gradient) and refreshed every ``dec_update_interval`` epochs.
+    * ``dwa=True`` uses the shared :class:`DynamicWeightAveraging` with the reference's per-batch
+      ratio (current batch loss / previous-epoch mean, ``dwa_mode="batch"``) but with the weights
+      **detached** (``dwa_detach=True``): λ are loss coefficients in Eq. (13), not trainable. The
+      reference lets gradients flow through λ (``dwa_detach=False``); on MAGIC Gamma that made the
+      test AUC-PR swing between ≈0.46 and ≈0.75 from one epoch to the next, detached it stayed at
+      0.74–0.79. ``dwa_mode="epoch"`` is Liu et al.'s per-epoch variant; ``dwa=False`` averages the
+      losses.
+    * ``dec="batch"`` has a degenerate optimum: with P a differentiable function of the same Q,
+      KL(P(Q)‖Q) is 0 when all prototypes coincide (uniform Q), and optimising it alone collapses
+      them (see the tests). In joint training the contrastive and score losses counteract this only
+      partly — the logged ``kl`` falls to ≈0.
+    * ``epochs=10`` (× 64 batches) is a fixed schedule standing in for the reference's early stopping,
+      which selected epoch 1–26 (often 1–2); longer training overfits the few labeled anomalies
+      (Pendigits has one) and lowers test AUC-PR.
+    * k-means uses an explicit ``n_init=10`` (the reference's sklearn-version-dependent default
+      made its k vary); k ∈ ``k_range`` by silhouette when ``n_prototypes=None``.
+    * Pretraining uses real ``batch_size``-row batches and per-batch noise (the reference's
+      slicing bug trains on 8 rows per step); see :mod:`adlab.components.pretraining`.
+
+    Table IV ablations: ``pretrain=False`` (w/o Pretraining; prototypes then come from k-means on the
+    random encoder's codes), ``recon_loss=False`` (w/o L_recon), ``decoder=False`` (w/o Decoder,
+    which also removes L_recon and sets e_i = 0), ``weights=False`` (w/o w_i), ``n_prototypes=1``
+    (w/o MNP).
+
+    Fitted attributes: ``modules_ = {"network": MNPWADNetwork}``, ``n_prototypes_``, ``hidden_dims_``,
+    ``silhouette_scores_`` ({k: score}), ``pretrain_history_``, ``history_`` (one dict per epoch:
+    loss components, mean normality weight, mean max-similarities, DWA weights, validation metrics),
+    ``best_epoch_``.
+    """
+
+    requires_labeled_anomalies = True
+    _fitted_state = ("n_prototypes_", "hidden_dims_")
+
+    def __init__(self, n_emb: int = 8, hidden_dims=None, n_prototypes: int | None = None, k_range=(2, 10),
+                 epochs: int = 10, n_batches_per_epoch: int = 64, batch_size: int = 128,
+                 n_labeled_per_batch: int = 32, lr: float = 5e-3, weight_decay: float = 5e-4,
+                 alpha: float = 1.0, beta: float = 1.0, margin: float = 0.02,
+                 pretrain: bool = True, pretrain_epochs: int = 10, finetune_epochs: int | None = None,
+                 noise_std: float = 0.05, recon_loss: bool = True, decoder: bool = True, weights: bool = True,
+                 dec: str = "batch", dec_update_interval: int = 1, renormalize_weights: bool = False,
+                 recon_error: str = "smooth_l1", score_loss: str = "smooth_l1", dwa: bool = True,
+                 dwa_mode: str = "batch", dwa_temperature: float = 2.0, dwa_detach: bool = True,
+                 early_stopping: bool = True,
+                 patience: int = 15, pretrain_early_stopping: bool = True, init_data: str = "unlabeled",
+                 contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
+                 verbose: int = 0):
+        self.n_emb = n_emb
+        self.hidden_dims = hidden_dims
+        self.n_prototypes = n_prototypes
+        self.k_range = k_range
+        self.epochs = epochs
+        self.n_batches_per_epoch = n_batches_per_epoch
+        self.batch_size = batch_size
+        self.n_labeled_per_batch = n_labeled_per_batch
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.alpha = alpha
+        self.beta = beta
+        self.margin = margin
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
+        self.finetune_epochs = finetune_epochs
+        self.noise_std = noise_std
+        self.recon_loss = recon_loss
+        self.decoder = decoder
+        self.weights = weights
+        self.dec = dec
+        self.dec_update_interval = dec_update_interval
+        self.renormalize_weights = renormalize_weights
+        self.recon_error = recon_error
+        self.score_loss = score_loss
+        self.dwa = dwa
+        self.dwa_mode = dwa_mode
+        self.dwa_temperature = dwa_temperature
+        self.dwa_detach = dwa_detach
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.pretrain_early_stopping = pretrain_early_stopping
+        self.init_data = init_data
+        self.contamination = contamination
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation of params
+    def _check_params(self) -> None:
+        super()._check_params()
+        choices = {"dec": ("batch", "fixed"), "recon_error": ("smooth_l1", "mse"),
+                   "score_loss": ("smooth_l1", "mse", "bce"), "dwa_mode": ("batch", "epoch"),
+                   "init_data": ("unlabeled", "val_normals")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        for name in ("n_emb", "epochs", "n_batches_per_epoch", "batch_size", "dec_update_interval", "patience"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("n_labeled_per_batch", "pretrain_epochs"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        if self.n_labeled_per_batch < 1:
+            raise ValueError("n_labeled_per_batch must be >= 1: MNPWAD needs labeled anomalies in every batch")
+        if self.n_prototypes is not None and (not isinstance(self.n_prototypes, (int, np.integer))
+                                              or self.n_prototypes < 1):
+            raise ValueError(f"n_prototypes must be None (choose by silhouette) or an int >= 1, got {self.n_prototypes!r}")
+        if self.alpha <= 0 or self.lr <= 0 or self.weight_decay < 0 or self.margin < 0 or self.noise_std < 0:
+            raise ValueError("alpha and lr must be > 0; weight_decay, margin and noise_std must be >= 0")
+
+    # ------------------------------------------------------------------ modules
+    def _build_modules(self) -> dict[str, nn.Module]:
+        net = MNPWADNetwork(self.n_features_in_, self.hidden_dims_, self.n_prototypes_, alpha=self.alpha,
+                            decoder=self.decoder, recon_error=self.recon_error)
+        return {"network": net.to(self.device_)}
+
+    def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.modules_["network"](x)["score"]
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, X, y, X_val, y_val) -> None:
+        dev = self.device_
+        gen = self._torch_generator()
+        Xt = self._to_device(X)
+        yt = torch.from_numpy(y).to(dev)
+        unl_idx = torch.nonzero(yt == 0).squeeze(1)
+        ano_idx = torch.nonzero(yt == 1).squeeze(1)
+        X_unl = Xt[unl_idx]
+        use_val = X_val is not None
+        Xv_t = self._to_device(X_val) if use_val else None
+        Xv_norm = self._to_device(X_val[y_val == 0]) if use_val and (y_val == 0).any() else None
+
+        # 1. architecture and (optional) pretraining on the unlabeled rows (§III-F)
+        self.hidden_dims_ = tuple(int(h) for h in (self.hidden_dims if self.hidden_dims is not None
+                                                    else default_hidden_dims(X.shape[1], self.n_emb)))
+        if self.pretrain:
+            encoder, decoder, self.pretrain_history_ = pretrain_autoencoder(
+                X_unl, self.hidden_dims_, epochs=self.pretrain_epochs, batch_size=self.batch_size, lr=self.lr,
+                weight_decay=self.weight_decay, noise_std=self.noise_std,
+                finetune_epochs=self.pretrain_epochs if self.finetune_epochs is None else self.finetune_epochs,
+                generator=gen, X_val=Xv_norm if (self.pretrain_early_stopping and self.early_stopping) else None,
+                patience=self.patience)
+        else:
+            encoder, decoder = build_autoencoder(X.shape[1], self.hidden_dims_)
+            encoder, decoder = encoder.to(dev), decoder.to(dev)
+            self.pretrain_history_ = []
+
+        # 2. prototypes: k-means on (unnormalised) latent codes, k by silhouette unless fixed
+        init_rows = X_unl
+        if self.init_data == "val_normals":
+            if Xv_norm is None:
+                raise ValueError("init_data='val_normals' needs X_val/y_val with some normal (y_val == 0) rows")
+            init_rows = Xv_norm
+        with torch.no_grad():
+            emb = encoder.eval()(init_rows).cpu().numpy()
+        seed = None if self.random_state is None else int(self.random_state) % (2**32)
+        centers, k, scores = init_prototypes_kmeans(emb, n_prototypes=self.n_prototypes, k_range=self.k_range,
+                                                    random_state=seed)
+        self.n_prototypes_ = int(k)
+        self.silhouette_scores_ = scores
+
+        net = self._build_modules()["network"]
+        net.encoder.load_state_dict(encoder.state_dict())
+        if net.decoder is not None:
+            net.decoder.load_state_dict(decoder.state_dict())
+        with torch.no_grad():
+            net.prototypes.copy_(torch.from_numpy(centers).to(dev))
+        self.modules_ = {"network": net}
+
+        # 3. joint training (Eq. 13)
+        self._train(net, Xt, unl_idx, ano_idx, gen, Xv_t if use_val else None, y_val if use_val else None)
+
+    def _train(self, net: MNPWADNetwork, Xt, unl_idx, ano_idx, gen, Xv_t, y_val) -> None:
+        use_recon = bool(self.recon_loss and net.decoder is not None)
+        names = (["recon"] if use_recon else []) + ["score", "np"]
+        dwa = DynamicWeightAveraging(len(names), temperature=self.dwa_temperature, mode=self.dwa_mode,
+                                     detach=self.dwa_detach) \
+            if self.dwa else None
+        opt = self._make_optimizer(net.parameters(), self.lr, self.weight_decay)
+        sampler = BalancedBatchSampler(unl_idx, ano_idx, self.batch_size, self.n_labeled_per_batch, gen)
+        b_u = sampler.b_u
+        fixed_p = None
+        track = use_val = Xv_t is not None and self.early_stopping
+        best_metric, best_state, wait = math.inf, None, 0
+        self.best_epoch_ = None
+        stat_names = ["loss", "recon", "l_u", "l_a", "score", "np", "con", "kl", "w_mean", "s_u", "s_a"]
+
+        for epoch in self._progress(range(self.epochs), "epochs", total=self.epochs):
+            if self.dec == "fixed" and epoch % self.dec_update_interval == 0:
+                fixed_p = self._global_target(net, Xt, unl_idx)
+            net.train()
+            acc = torch.zeros(len(stat_names), device=Xt.device)
+            lam_acc = torch.zeros(len(names), device=Xt.device)
+            for _ in range(self.n_batches_per_epoch):
+                u, a = sampler.sample()
+                out = net(Xt[torch.cat([u, a])])
+                s_u, s_a = out["s"][:b_u], out["s"][b_u:]
+                smax_u, smax_a = out["s_max"][:b_u], out["s_max"][b_u:]
+                w = normality_weights(smax_u, self.beta, self.renormalize_weights) if self.weights else None
+                zero = smax_u.new_zeros(())
+                # Eq. (3)–(5)
+                if use_recon:
+                    l_recon, l_u, l_a = weighted_reconstruction_loss(out["e"][:b_u], out["e"][b_u:], w, self.margin)
+                else:
+                    l_recon, l_u, l_a = zero, zero, zero
+                # Eq. (12)
+                l_score = weighted_score_loss(out["score"][:b_u], out["score"][b_u:], w, kind=self.score_loss)
+                # Eq. (8): DEC on the unlabeled rows
+                q = soft_assignment(s_u)
+                if self.dec == "batch":
+                    p = target_distribution(q)
+                else:
+                    p = fixed_p[self._row_pos[u]]
+                l_kl = clustering_kl_loss(p, q, reduction="sum")
+                # Eq. (9) and (10)
+                l_con = prototype_contrastive_loss(smax_u, smax_a, w)
+                l_np = l_con + l_kl
+                parts = ([l_recon] if use_recon else []) + [l_score, l_np]
+                if dwa is not None:
+                    total = dwa.combine(parts)
+                    lam_acc += dwa.last_weights.to(lam_acc.device)
+                else:
+                    total = sum(parts) / len(parts)
+                    lam_acc += 1.0 / len(parts)
+                opt.zero_grad(set_to_none=True)
+                total.backward()
+                opt.step()
+                w_mean = w.mean() if w is not None else smax_u.new_ones(())
+                acc += torch.stack([total, l_recon, l_u, l_a, l_score, l_np, l_con, l_kl, w_mean,
+                                    smax_u.mean(), smax_a.mean()]).detach()
+            if dwa is not None:
+                dwa.end_epoch()
+            # one host sync per epoch for logging
+            row = dict(zip(stat_names, (acc / self.n_batches_per_epoch).tolist()))
+            row.update({f"lambda_{n}": v for n, v in zip(names, (lam_acc / self.n_batches_per_epoch).tolist())})
+            row["epoch"] = epoch
+            if use_val:
+                val_pr, val_roc = self._validation_metrics(net, Xv_t, y_val)
+                row.update(val_auc_pr=val_pr, val_auc_roc=val_roc)
+                metric = (1.0 - val_pr) + (1.0 - val_roc)
+                if metric < best_metric - 1e-4:
+                    best_metric, best_state, wait = metric, clone_modules(self.modules_), 0
+                    self.best_epoch_ = epoch
+                else:
+                    wait += 1
+            self._log_epoch(**row)
+            if not math.isfinite(row["loss"]):
+                raise FloatingPointError(f"MNPWAD training diverged at epoch {epoch} (loss {row['loss']})")
+            if use_val and wait >= self.patience:
+                break
+        if track and best_state is not None:
+            restore_modules(self.modules_, best_state)
+        net.eval()
+
+    def _global_target(self, net: MNPWADNetwork, Xt, unl_idx) -> torch.Tensor:
+        """Textbook DEC: P over all unlabeled rows with the current network, no gradient."""
+        if not hasattr(self, "_row_pos") or self._row_pos.numel() != Xt.shape[0]:
+            pos = torch.full((Xt.shape[0],), -1, dtype=torch.long, device=Xt.device)
+            pos[unl_idx] = torch.arange(unl_idx.numel(), device=Xt.device)
+            self._row_pos = pos
+        net.eval()
+        with torch.no_grad():
+            z = net.encoder(Xt[unl_idx])
+            q = soft_assignment(student_t_similarity(z, net.prototypes, alpha=net.alpha))
+            return target_distribution(q)
+
+    def _validation_metrics(self, net: MNPWADNetwork, Xv_t, y_val) -> tuple[float, float]:
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        net.eval()
+        with torch.no_grad():
+            s = net(Xv_t)["score"].double().cpu().numpy()
+        if y_val.min() == y_val.max():
+            raise ValueError("y_val must contain both normals (0) and anomalies (1) for early stopping")
+        if not np.isfinite(s).all():
+            return 0.0, 0.0
+        return float(average_precision_score(y_val, s)), float(roc_auc_score(y_val, s))
