@@ -82,14 +82,15 @@ class DynamicWeightAveraging:
         """Weighted sum Σ λ_k L_k of the batch losses; also records them for the epoch means."""
         w = self.weights(losses)
         self.last_weights = w.detach()
-        self._sums = [s + float(l.detach()) for s, l in zip(self._sums, losses)]
+        # accumulate on the device: no host sync per batch (converted once in end_epoch)
+        self._sums = [s + l.detach() for s, l in zip(self._sums, losses)]
         self._count += 1
         return sum(wk * lk for wk, lk in zip(w, losses))
 
     def end_epoch(self) -> list[float]:
         """Close an epoch: the recorded means become L̄(t−1). Returns those means."""
         if self._count:
-            means = [s / self._count for s in self._sums]
+            means = [float(s) / self._count for s in self._sums]
             self.prev_prev_means, self.prev_means = self.prev_means, means
         self.epoch += 1
         self._sums = [0.0] * self.n_losses
