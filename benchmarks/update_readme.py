@@ -18,10 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PATTERN = re.compile(r"(<!-- BEGIN INCLUDE (?P<path>\S+) -->\n)(?P<body>.*?)(<!-- END INCLUDE (?P=path) -->)", re.S)
 
 
+def _demote_headings(markdown: str, levels: int = 3) -> str:
+    """Nest an included file's headings under the README section that includes it."""
+    return "\n".join("#" * levels + line if line.startswith("#") else line for line in markdown.splitlines())
+
+
 def render(text: str, root: Path = ROOT) -> str:
     def replace(match: re.Match) -> str:
         src = root / match.group("path")
-        body = src.read_text().rstrip() + "\n" if src.exists() else f"_(not yet produced: run the script that writes `{match.group('path')}`)_\n"
+        body = _demote_headings(src.read_text()).rstrip() + "\n" if src.exists() else f"_(not yet produced: run the script that writes `{match.group('path')}`)_\n"
         return match.group(1) + body + match.group(4)
 
     return PATTERN.sub(replace, text)
