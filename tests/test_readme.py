@@ -1,0 +1,35 @@
+"""The README: two set-up commands first, result tables generated from benchmarks/results."""
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _update_readme():
+    spec = importlib.util.spec_from_file_location("update_readme", ROOT / "benchmarks" / "update_readme.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_shows_the_demo_and_test_commands_first():
+    text = (ROOT / "README.md").read_text()
+    first_block = text.split("```")[1]
+    assert "make demo" in first_block and "make test" in first_block
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_result_tables_match_the_benchmark_outputs():
+    text = (ROOT / "README.md").read_text()
+    assert "BEGIN INCLUDE benchmarks/results/" in text
+    assert _update_readme().render(text) == text, "run python benchmarks/update_readme.py"
+
+
+def test_include_rendering_copies_the_file_between_markers(tmp_path):
+    (tmp_path / "r.md").write_text("# Title\n| a |\n")
+    doc = "x\n<!-- BEGIN INCLUDE r.md -->\nold\n<!-- END INCLUDE r.md -->\ny"
+    out = _update_readme().render(doc, root=tmp_path)
+    assert "old" not in out and "#### Title\n| a |\n<!-- END INCLUDE r.md -->" in out
