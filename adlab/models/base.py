@@ -19,8 +19,10 @@ A subclass implements three hooks and lists its hyper-parameters in ``__init__``
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import weakref
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -28,9 +30,9 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from ..config import resolve_device, seed_everything
+from ..config import autocast_dtype, get_performance, resolve_device, seed_everything
 
-__all__ = ["WeakDetector", "check_X", "check_X_y", "check_labels", "TorchDetector"]
+__all__ = ["WeakDetector", "check_X", "check_X_y", "check_labels", "TorchDetector", "torch_threads"]
 
 
 # --------------------------------------------------------------------------- validation
@@ -45,10 +47,14 @@ def check_X(X, *, name: str = "X", n_features: int | None = None) -> np.ndarray:
         X = X.detach().cpu().numpy()
     elif hasattr(X, "to_numpy"):
         X = X.to_numpy()
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric; could not convert it to a float array ({exc})") from exc
+    arr = X if isinstance(X, np.ndarray) else None
+    if arr is None or arr.dtype.kind != "f":
+        # non-float input: convert through float64 (float input is checked as it is, which avoids
+        # an 8-byte-per-entry copy of a large table; only the float32 result is allocated)
+        try:
+            arr = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numeric; could not convert it to a float array ({exc})") from exc
     if arr.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D (n_samples, n_features), got an array with shape {arr.shape}; "
@@ -149,6 +155,49 @@ def _from_saveable(value: Any) -> Any:
     return value
 
 
+# --------------------------------------------------------------------------- performance helpers
+@contextlib.contextmanager
+def torch_threads(n: int | None, device: torch.device | str = "cpu"):
+    """Run the block with ``n`` torch intra-op threads on the CPU, restoring the previous count.
+
+    ``None`` or a non-CPU device leaves torch alone (CUDA kernels do not use these threads).
+    """
+    if n is None or torch.device(device).type != "cpu" or torch.get_num_threads() == int(n):
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def amp_context(device: torch.device | str, enabled: bool | None = None):
+    """bf16 autocast on ``device`` when ``enabled`` (default: the ``amp`` performance switch) and
+    the device supports it; a no-op context otherwise."""
+    if enabled is None:
+        enabled = get_performance().amp
+    dtype = autocast_dtype(device) if enabled else None
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
+
+
+def compile_module(module, enabled: bool | None = None):
+    """``torch.compile(module)`` with the configured backend/mode when ``enabled`` (default: the
+    ``compile`` switch); the module itself otherwise. The compiled wrapper shares the parameters,
+    so optimisers, ``state_dict`` and ``save`` keep working on the original module."""
+    opts = get_performance()
+    if not (opts.compile if enabled is None else enabled):
+        return module
+    return torch.compile(module, backend=opts.compile_backend, mode=opts.compile_mode)
+
+
+#: compiled scoring functions, per detector (never pickled or cloned with it)
+_COMPILED_SCORERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 # --------------------------------------------------------------------------- the contract
 class WeakDetector(BaseEstimator):
     """Base class of every adlab detector: validation, seeding, thresholds, save/load.
@@ -177,16 +226,47 @@ class WeakDetector(BaseEstimator):
         raise NotImplementedError
 
     def _score_numpy(self, X: np.ndarray) -> np.ndarray:
-        """Score a validated float32 array; default: batches of ``_score_batch`` on the device."""
-        out = []
-        batch = int(getattr(self, "score_batch_size", 65536) or 65536)
+        """Score a validated float32 array; default: batches of ``_score_batch`` on the device.
+
+        Memory stays bounded for any number of rows: one batch of at most
+        ``min(score_batch_size, score_batch_rows)`` rows is on the device at a time and the
+        float64 result is written into one preallocated array.
+        """
+        out = np.empty(X.shape[0], dtype=np.float64)
+        for start, stop, scores in self._map_score_batches(X, self._scoring_function()):
+            out[start:stop] = scores.reshape(-1).float().cpu().numpy()
+        return out
+
+    def _score_batch_rows(self) -> int:
+        own = int(getattr(self, "score_batch_size", 65536) or 65536)
+        return max(1, min(own, int(get_performance().score_batch_rows)))
+
+    def _map_score_batches(self, X: np.ndarray, fn):
+        """Yield ``(start, stop, fn(x_batch))`` over row blocks of ``X`` moved to ``self.device_``,
+        in eval mode, under ``no_grad``, the scoring thread count and (if switched on) bf16
+        autocast. ``fn`` gets a float32 tensor (m, d) and returns a tensor or a dict of tensors."""
+        batch = self._score_batch_rows()
         for module in self._modules().values():
             module.eval()
-        with torch.no_grad():
+        opts = get_performance()
+        with torch_threads(opts.score_threads, self.device_), torch.no_grad(), amp_context(self.device_):
             for start in range(0, X.shape[0], batch):
-                xb = torch.from_numpy(X[start:start + batch]).to(self.device_, non_blocking=True)
-                out.append(self._score_batch(xb).reshape(-1).float().cpu())
-        return torch.cat(out).numpy().astype(np.float64)
+                stop = min(start + batch, X.shape[0])
+                xb = torch.from_numpy(X[start:stop]).to(self.device_, non_blocking=True)
+                yield start, stop, fn(xb)
+
+    def _scoring_function(self):
+        """``_score_batch``, or its ``torch.compile``d version when the ``compile`` switch is on
+        (cached per detector and per set of fitted modules)."""
+        opts = get_performance()
+        if not opts.compile:
+            return self._score_batch
+        key = (id(self._modules()), opts.compile_backend, opts.compile_mode)
+        cached = _COMPILED_SCORERS.get(self)
+        if cached is None or cached[0] != key:
+            cached = (key, torch.compile(self._score_batch, backend=opts.compile_backend, mode=opts.compile_mode))
+            _COMPILED_SCORERS[self] = cached
+        return cached[1]
 
     # -- public API --------------------------------------------------------------------
     def fit(self, X, y=None, X_val=None, y_val=None):
@@ -208,7 +288,8 @@ class WeakDetector(BaseEstimator):
         self.device_ = resolve_device(getattr(self, "device", "auto"))
         self._rng = seed_everything(getattr(self, "random_state", None))
         self.history_ = []
-        self._fit(X, y, X_val, y_val)
+        with torch_threads(get_performance().num_threads, self.device_):
+            self._fit(X, y, X_val, y_val)
         self.decision_scores_ = self._score_numpy(X)
         self._set_threshold()
         return self
@@ -321,6 +402,15 @@ class TorchDetector(WeakDetector):
 
     def _make_optimizer(self, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+    def _autocast(self):
+        """Context for a training forward pass + loss: bf16 autocast when the ``amp`` switch is on
+        (``adlab.config.set_performance``), else a no-op. Detectors that use it document it."""
+        return amp_context(self.device_)
+
+    def _compiled(self, module: torch.nn.Module):
+        """``module`` or its ``torch.compile``d wrapper when the ``compile`` switch is on."""
+        return compile_module(module)
 
     def _torch_generator(self) -> torch.Generator:
         """A generator on the training device, seeded from ``random_state`` (for batch sampling)."""

@@ -70,6 +70,13 @@ _SCORES = ("full", "sum", "kl", "mse")
 _SAMPLING = ("balanced", "shuffle")
 
 
+def _autocast_on(device_type: str) -> bool:
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # pragma: no cover - torch < 2.4
+        return torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
+
+
 class MemoryAutoencoder(nn.Module):
     """Encoder (Eq. 1) → memory addressing and read-out (Eq. 3–7) → decoder (Eq. 2).
 
@@ -87,7 +94,14 @@ class MemoryAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor, allowed: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         z = self.encoder(x)
-        out = self.memory(z, allowed)
+        if _autocast_on(z.device.type):
+            # bf16 autocast (the ``amp`` switch) speeds up encoder and decoder; the addressing,
+            # softmax, logs and scores stay in fp32, where bf16's 8-bit mantissa would quantise
+            # the attention-based scores (Eq. 17-19) and tie most of them
+            with torch.autocast(device_type=z.device.type, enabled=False):
+                out = self.memory(z.float(), allowed)
+        else:
+            out = self.memory(z, allowed)
         out["z"] = z
         out["x_hat"] = self.decoder(out["z_hat"])
         return out
@@ -205,7 +219,8 @@ class MMNet(TorchDetector):
 
     # ------------------------------------------------------------------ training
     def _batch_losses(self, net: MemoryAutoencoder, xb: torch.Tensor, lab: torch.Tensor):
-        """Eq. (11) on one batch: returns (total, rec, mask, kl, w) with batch means."""
+        """Eq. (11) on one batch: returns (total, rec, mask, kl, w) with batch means. ``net`` is the
+        network or its compiled wrapper."""
         k = self.n_normal_items_
         allowed = hard_mask_allowed(lab, k, int(self.memory_size) - k) if self.mask == "hard" else None
         out = net(xb, allowed)
@@ -222,6 +237,7 @@ class MMNet(TorchDetector):
         self.modules_ = self._build_modules()
         net = self.modules_["net"]
         net.train()
+        forward = self._compiled(net)          # ``net`` itself unless the compile switch is on
         opt = self._make_optimizer(net.parameters(), float(self.lr), float(self.weight_decay))
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=float(self.lr_decay))
         gen = self._torch_generator()
@@ -249,7 +265,8 @@ class MMNet(TorchDetector):
                 else:
                     idx = perm[step * bs:(step + 1) * bs]
                 xb, lab = Xt[idx], yt[idx]
-                total, rec, mask, kl, w = self._batch_losses(net, xb, lab)
+                with self._autocast():                 # no-op unless the amp switch is on
+                    total, rec, mask, kl, w = self._batch_losses(forward, xb, lab)
                 opt.zero_grad(set_to_none=True)
                 total.backward()
                 opt.step()
@@ -287,18 +304,18 @@ class MMNet(TorchDetector):
         return c["reconstruction"]
 
     def _map_batches(self, X, fn) -> dict[str, np.ndarray]:
+        """Apply ``fn`` (tensor batch -> dict of per-row tensors) to ``X`` in bounded-memory batches
+        (the base class's batching: device, eval mode, no_grad, thread and amp switches)."""
         self._check_fitted()
         X = check_X(X, n_features=self.n_features_in_)
-        for m in self._modules().values():
-            m.eval()
-        parts: dict[str, list] = {}
-        bs = int(self.score_batch_size)
-        with torch.no_grad():
-            for start in range(0, X.shape[0], bs):
-                xb = torch.from_numpy(X[start:start + bs]).to(self.device_)
-                for key, val in fn(xb).items():
-                    parts.setdefault(key, []).append(val.float().cpu())
-        return {k: torch.cat(v).numpy().astype(np.float64) for k, v in parts.items()}
+        parts: dict[str, np.ndarray] = {}
+        for start, stop, out in self._map_score_batches(X, fn):
+            for key, val in out.items():
+                val = val.float().cpu().numpy()
+                if key not in parts:
+                    parts[key] = np.empty((X.shape[0],) + val.shape[1:], dtype=np.float64)
+                parts[key][start:stop] = val
+        return parts
 
     def score_components(self, X) -> dict[str, np.ndarray]:
         """Per-sample ``s_sum`` (Eq. 17, high = normal), ``s_kl`` (Eq. 18, high = peaked attention),

@@ -221,15 +221,20 @@ class RoSAS(TorchDetector):
         self.modules_ = self._build_modules()
         net = self.modules_["net"]
         net.train()
+        forward = self._compiled(net)          # ``net`` itself unless the compile switch is on
         opt = self._make_optimizer(net.parameters(), float(self.lr), float(self.weight_decay))
         balance = DynamicWeightAveraging(2, temperature=float(self.temperature)) if self.regularizer else None
         stopper = _EarlyStopping(int(self.patience)) if self.early_stopping else None
         self.best_epoch_ = None
         interpolates = self.loss in ("continuous", "discrete")
+        # constants of the step loop, built once (no per-step tensor creation)
+        half, one, zero = (torch.tensor(v, device=dev) for v in (0.5, 1.0, 0.0))
+        n_steps = int(self.n_batches_per_epoch)
+        margin, l2_weight = float(self.margin), float(self.l2_embedding_weight)
 
         for epoch in self._progress(range(int(self.epochs)), "epochs", total=int(self.epochs)):
             sums = torch.zeros(4, device=dev)                     # total, L, L', weight of L
-            for _ in range(int(self.n_batches_per_epoch)):
+            for _ in range(n_steps):
                 u_idx, a_idx = sampler.sample()
                 x_pool = Xt[torch.cat([u_idx, a_idx])]             # (3b, D): q, x⁻, x⁺
                 if interpolates:                                    # Eq. (3): 3b mixes of the pool
@@ -238,29 +243,32 @@ class RoSAS(TorchDetector):
                     inputs = torch.cat([x_pool, x_mix])
                 else:                                               # L_dev / L_reg use the originals
                     inputs, y_mix, lam, idx = x_pool, None, None, None
-                emb, score = net(inputs)
-                loss_score = self._scoring_loss(score, y_pool, y_mix, lam, idx, gen)
-                emb_q, emb_u, emb_a = emb[:b], emb[b:2 * b], emb[2 * b:3 * b]
-                if balance is not None:
-                    loss_reg = feature_regularizer(emb_q, emb_u, emb_a, float(self.margin))
-                    if self.dwa:
-                        total = balance.combine([loss_score, loss_reg])
-                        w = balance.last_weights[0].to(dev)
+                with self._autocast():                             # no-op unless the amp switch is on
+                    emb, score = forward(inputs)
+                    score = score.float()
+                    loss_score = self._scoring_loss(score, y_pool, y_mix, lam, idx, gen)
+                    # one slice + unbind (one zero-filled gradient buffer instead of three)
+                    emb_q, emb_u, emb_a = emb[:3 * b].view(3, b, -1).float().unbind(0)
+                    if balance is not None:
+                        loss_reg = feature_regularizer(emb_q, emb_u, emb_a, margin)
+                        if self.dwa:
+                            total = balance.combine([loss_score, loss_reg])
+                            w = balance.last_weights[0]
+                        else:
+                            total = 0.5 * loss_score + 0.5 * loss_reg
+                            w = half
                     else:
-                        total = 0.5 * loss_score + 0.5 * loss_reg
-                        w = torch.tensor(0.5, device=dev)
-                else:
-                    loss_reg = torch.zeros((), device=dev)
-                    total, w = loss_score, torch.ones((), device=dev)
-                if self.l2_embedding_weight > 0:
-                    total = total + float(self.l2_embedding_weight) * l2_embedding_penalty(emb_q, emb_u, emb_a)
+                        loss_reg = zero
+                        total, w = loss_score, one
+                    if l2_weight > 0:
+                        total = total + l2_weight * l2_embedding_penalty(emb_q, emb_u, emb_a)
                 opt.zero_grad(set_to_none=True)
                 total.backward()
                 opt.step()
                 sums += torch.stack([total.detach(), loss_score.detach(), loss_reg.detach(), w])
             if balance is not None and self.dwa:
                 balance.end_epoch()
-            means = (sums / int(self.n_batches_per_epoch)).tolist()   # one host sync per epoch
+            means = (sums / n_steps).tolist()                        # one host sync per epoch
             record = dict(loss=means[0], loss_score=means[1], loss_reg=means[2], weight_score=means[3])
             if stopper is not None:
                 net.eval()
