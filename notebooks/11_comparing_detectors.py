@@ -1,0 +1,198 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 11 — Comparing detectors: grids, average ranks and paired Wilcoxon tests
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/11_comparing_detectors.ipynb)
+#
+# Every paper in this course ends with a big table: detectors in columns, data sets in rows, AUC-PR as
+# mean ± std over a few seeds, then an "average" row, sometimes an "average rank" row, and p-values of a paired
+# Wilcoxon signed-rank test of the proposed method against each competitor. This notebook produces exactly that
+# with `adlab`'s benchmark runner — the same code as `python -m adlab bench` — on a small grid, rebuilds the
+# summary statistics by hand to see what they mean, and draws the sweep plots and a critical-difference-style
+# rank summary. The last section explains how to run the full grid on a GPU and read its results.
+
+# %%
+import sys, subprocess
+if "google.colab" in sys.modules:  # Colab only: install adlab without touching torch/numpy
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/adlab-course/adlab.git"], check=True)
+
+# %%
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy.stats import wilcoxon
+
+import adlab
+from adlab.config import is_fast, resolve_device, seed_everything
+from adlab.evaluation.bench import results_table, summary_tables
+from adlab.evaluation.experiments import get_experiment, load_dataset
+from adlab.evaluation.grid import build_tasks, run_grid
+from adlab.models.registry import available_detectors
+from adlab.plotting import plot_ranks, plot_sweep
+
+FAST = is_fast()
+SEED = 0
+rng = seed_everything(SEED)
+DEVICE = "cpu" if FAST else str(resolve_device("auto"))
+print("adlab", adlab.__version__, "| FAST =", FAST, "| device:", resolve_device("auto"))
+print("detectors available:", ", ".join(available_detectors()))
+
+# %% [markdown]
+# ## 1. A grid is (setting × data set × seed × method)
+#
+# An *experiment* (`adlab.evaluation.experiments`) lists settings — variations of the weak-split protocol or of
+# hyper-parameters. The runner crosses them with methods, data sets and seeds; for each (data set, setting,
+# seed) it makes one weak split (`weak_split(..., random_state=seed)`), fits every method on it with the same
+# seed, and appends one row per fit to a CSV. Rerunning skips the rows already there, so a long grid can be
+# interrupted and resumed.
+#
+# Here: the `main` experiment (MNPWAD protocol: 1 % of the training anomalies labeled, the rest contaminate the
+# unlabeled set), five quick detectors, four small synthetic data sets, in the benchmark's FAST mode (fewer
+# epochs). Outside FAST mode the notebook uses three seeds instead of one.
+
+# %%
+OUT = Path(tempfile.mkdtemp(prefix="adlab-bench-"))
+methods = [m for m in ["IsolationForest", "DevNet", "DeepSAD", "PReNet", "SyntheticAnomalyClassifier"]
+           if m in available_detectors()]
+datasets = ["blobs", "rosas_toy", "synthetic-global", "synthetic-local"]
+seeds = [0] if FAST else [0, 1, 2]
+main = get_experiment("main")
+tasks = build_tasks(main, methods, datasets, seeds, protocol="mnpwad", fast=True)
+print(len(tasks), "fits; first:", tasks[0])
+results = run_grid(tasks, OUT / "main.csv", device=DEVICE, progress=False)
+results[["method", "dataset", "seed", "auc_pr", "auc_roc", "fit_seconds", "n_labeled"]].head(8)
+
+# %% [markdown]
+# Rerunning the same grid is free — every row is already in the CSV:
+
+# %%
+again = run_grid(tasks, OUT / "main.csv", device=DEVICE, progress=False, log=print)
+assert len(again) == len(tasks)
+
+# %% [markdown]
+# ## 2. The summary, by hand
+#
+# 1. **Per data set**: mean (± std) of the metric over seeds.
+# 2. **Average rank**: on each data set rank the methods by their mean (1 = best, ties share the average rank),
+#    then average over data sets. Ranks do not let one easy data set dominate the way averaged scores do.
+# 3. **Paired Wilcoxon signed-rank test** of a reference method against each other: the pairs are the per-data-set
+#    means, so the test asks whether the reference is *consistently* better or worse across data sets. With
+#    $n$ data sets the smallest two-sided p-value it can reach is $2/2^n$ — four data sets cannot go below 0.125;
+#    the papers use 15–20.
+
+# %%
+ok = results[results["status"] == "ok"]
+means = ok.pivot_table(index="dataset", columns="method", values="auc_pr", aggfunc="mean").reindex(
+    index=datasets, columns=methods)
+ranks_by_hand = means.rank(axis=1, ascending=False).mean()
+reference = "SyntheticAnomalyClassifier" if "SyntheticAnomalyClassifier" in methods else methods[0]
+p_by_hand = {m: wilcoxon(means[reference], means[m]).pvalue for m in methods if m != reference}
+
+summary = summary_tables(results, "auc_pr", reference=reference, experiment=main, method_order=methods)
+np.testing.assert_allclose(summary["mean"].to_numpy(), means.to_numpy())
+np.testing.assert_allclose(summary["rank"][methods].to_numpy(), ranks_by_hand[methods].to_numpy())
+for m, p in p_by_hand.items():
+    np.testing.assert_allclose(summary["pvalue"][m], p)
+print("hand-made means, ranks and p-values match adlab.evaluation.bench.summary_tables")
+print(results_table(summary).to_markdown())
+
+# %% [markdown]
+# The same table is what `python -m adlab bench` prints and writes to `benchmarks/results/<experiment>.md`
+# (with AUC-ROC too, and the command line, machine and time on top).
+#
+# ## 3. A critical-difference-style picture
+#
+# Demšar (2006) draws methods on an average-rank axis and joins those not significantly different. Here the
+# comparison is the paired Wilcoxon test against one reference (as in the papers' tables): grey dots are not
+# significantly different from the reference at 5 %, blue dots are.
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 2.8))
+plot_ranks(summary, ax=ax)
+plt.show()
+
+# %% [markdown]
+# ## 4. Sweeps
+#
+# The `labeled-ratio` experiment varies the share of training anomalies that are labeled, 0.5 % to 20 %
+# (MNPWAD Fig. 3); `contamination` varies the anomalies hidden in the unlabeled set (MMNet Fig. 6). A sweep is
+# the same runner with more settings; `plot_sweep` draws one panel per data set.
+
+# %%
+sweep_exp = get_experiment("labeled-ratio")
+sweep_methods = [m for m in ["DevNet", "SyntheticAnomalyClassifier"] if m in available_detectors()]
+sweep_tasks = build_tasks(sweep_exp, sweep_methods, ["synthetic-global"], seeds, protocol="mnpwad", fast=True)
+sweep = run_grid(sweep_tasks, OUT / "labeled-ratio.csv", device=DEVICE, progress=False)
+grid = plot_sweep(sweep, x="x", metric="auc_pr", x_label=sweep_exp.x_label, log_x=True)
+plt.show()
+sweep.pivot_table(index="setting", columns="method", values="n_labeled", aggfunc="first")
+
+# %% [markdown]
+# ## 5. Checks
+#
+# Every data set has at least one method well above chance (AUC-PR's chance level is the anomaly rate of the test
+# part), every method has a rank on every data set, and more labels do not make the sweep worse overall.
+
+# %%
+rates = {d: load_dataset(d).y.mean() for d in datasets}
+best = summary["mean"].max(axis=1)
+for d in datasets:
+    assert best[d] > 2 * rates[d], (d, best[d], rates[d])
+assert summary["n_complete"] == len(datasets)
+k = len(methods)
+assert np.isclose(summary["rank"].sum(), k * (k + 1) / 2)
+by_ratio = sweep[sweep["status"] == "ok"].groupby("x")["auc_pr"].mean()
+assert by_ratio.iloc[-1] >= by_ratio.iloc[0] - 0.05, by_ratio
+print("checks passed")
+
+# %% [markdown]
+# ## 6. The full grid on a GPU, and reading the results
+#
+# The full settings (paper epochs, five seeds, every ADBench file in `ADLAB_DATA_DIR`) are a job for a GPU:
+#
+# ```bash
+# export ADLAB_DATA_DIR=/path/to/adbench        # folder of ADBench .npz files
+# python -m adlab bench --experiment main --device cuda
+# python -m adlab bench --experiment labeled-ratio --device cuda --datasets pendigits thyroid cardio
+# python -m adlab bench --experiment ablation-mnpwad --device cuda
+# python -m adlab bench --list                  # experiments, methods, data sets
+# ```
+#
+# * Results go to `benchmarks/results/<experiment>.csv`, one row per fit, and the report to `.md` next to it.
+#   Kill the job at any time; the same command resumes where it stopped.
+# * `--methods`, `--datasets`, `--seeds 0 1 2`, `--protocol rosas` narrow or change the grid;
+#   `--max-samples 20000` subsamples big files (recorded in the CSV) for a quick CPU run.
+# * In the report, look at the **average rank** and the **p-values** before the averages: a method that wins big
+#   on one data set and loses on the rest has a good average and a poor rank. A p-value above 0.05 with 4–8 data
+#   sets says "not enough evidence", not "equal".
+#
+# The repository ships the full `main` table when it has been run (`benchmarks/results/main.md`); the next cell
+# shows it if it is there.
+
+# %%
+shipped = Path(adlab.__file__).resolve().parents[1] / "benchmarks" / "results" / "main.csv"
+if shipped.exists():
+    full = pd.read_csv(shipped)
+    full_summary = summary_tables(full, "auc_pr", experiment=main)
+    print(results_table(full_summary).to_markdown())
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    plot_ranks(full_summary, ax=ax, title="shipped main table: average ranks")
+    plt.show()
+else:
+    print("no shipped full results here; run `python -m adlab bench --experiment main` to make them")
