@@ -94,3 +94,25 @@ def test_mlp_builds_the_requested_widths_and_activations():
     assert isinstance(net[1], torch.nn.ReLU) and isinstance(net[3], torch.nn.Identity)
     with pytest.raises(ValueError, match="activation"):
         mlp([3, 2], activation="swish")
+
+
+def test_hyperparameter_checks_name_the_bad_parameter():
+    import numpy as np
+
+    from adlab.models.base import check_choice, check_int, check_number
+
+    check_choice("mask", "soft", ("soft", "hard"))
+    check_int("epochs", np.int64(3))
+    check_number("lr", 1e-3, strict=True)
+    with pytest.raises(ValueError, match="mask must be one of"):
+        check_choice("mask", "soft-ish", ("soft", "hard"))
+    for bad in (0, 2.0, True, "3"):
+        with pytest.raises(ValueError, match="epochs must be a positive integer"):
+            check_int("epochs", bad)
+    with pytest.raises(ValueError, match="pretrain_epochs must be a non-negative integer"):
+        check_int("pretrain_epochs", -1, minimum=0)
+    for bad in (0, float("nan"), "x"):
+        with pytest.raises(ValueError, match="lr must be > 0"):
+            check_number("lr", bad, strict=True)
+    with pytest.raises(ValueError, match="margin must be >= 0"):
+        check_number("margin", -1)

@@ -32,7 +32,8 @@ from sklearn.base import BaseEstimator
 
 from ..config import autocast_dtype, get_performance, resolve_device, seed_everything
 
-__all__ = ["WeakDetector", "check_X", "check_X_y", "check_labels", "TorchDetector", "torch_threads"]
+__all__ = ["WeakDetector", "check_X", "check_X_y", "check_labels", "TorchDetector", "torch_threads",
+           "check_choice", "check_int", "check_number"]
 
 
 # --------------------------------------------------------------------------- validation
@@ -123,6 +124,32 @@ def check_X_y(X, y, *, require_anomalies: bool, min_samples: int = 2):
     if (y == 0).sum() < 2:
         raise ValueError("fewer than two unlabeled samples (y == 0): the unlabeled set cannot be empty")
     return X, y
+
+
+# --------------------------------------------------------------------------- hyper-parameter checks
+def check_choice(name: str, value, allowed) -> None:
+    """ValueError unless ``value`` is one of ``allowed`` (for string switches such as ``mask``)."""
+    if value not in tuple(allowed):
+        raise ValueError(f"{name} must be one of {tuple(allowed)}, got {value!r}")
+
+
+def check_int(name: str, value, minimum: int = 1) -> None:
+    """ValueError unless ``value`` is an integer (Python or NumPy, not bool) ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else (
+            "a non-negative integer" if minimum == 0 else f"an integer >= {minimum}")
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+
+
+def check_number(name: str, value, minimum: float = 0.0, strict: bool = False) -> None:
+    """ValueError unless ``value`` is a finite number ``>= minimum`` (``> minimum`` when ``strict``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    ok = np.isfinite(v) and (v > minimum if strict else v >= minimum)
+    if not ok:
+        raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum:g}, got {value!r}")
 
 
 # --------------------------------------------------------------------------- (de)serialisation

@@ -61,7 +61,7 @@ from ..components.memory import (
 )
 from ..components.networks import mlp
 from ..components.sampling import BalancedBatchSampler
-from .base import TorchDetector, check_X, n_batches
+from .base import TorchDetector, check_choice, check_int, check_number, check_X, n_batches
 
 __all__ = ["MemoryAutoencoder", "MMNet"]
 
@@ -174,24 +174,17 @@ class MMNet(TorchDetector):
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
         super()._check_params()
-        if self.mask not in _MASKS:
-            raise ValueError(f"mask must be one of {_MASKS}, got {self.mask!r}")
-        if self.score not in _SCORES:
-            raise ValueError(f"score must be one of {_SCORES}, got {self.score!r}")
-        if self.batch_sampling not in _SAMPLING:
-            raise ValueError(f"batch_sampling must be one of {_SAMPLING}, got {self.batch_sampling!r}")
-        if self.addressing not in ("dot", "cosine"):
-            raise ValueError(f"addressing must be 'dot' (Eq. 3) or 'cosine', got {self.addressing!r}")
-        if not float(self.temperature) > 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
-        if self.kl_reduction not in ("mean", "sum"):
-            raise ValueError(f"kl_reduction must be 'mean' (Eq. 15) or 'sum' (Eq. 16), got {self.kl_reduction!r}")
+        check_choice("mask", self.mask, _MASKS)
+        check_choice("score", self.score, _SCORES)
+        check_choice("batch_sampling", self.batch_sampling, _SAMPLING)
+        check_choice("addressing ('dot' is Eq. 3)", self.addressing, ("dot", "cosine"))
+        check_number("temperature", self.temperature, strict=True)
+        check_choice("kl_reduction ('mean' is Eq. 15, 'sum' Eq. 16)", self.kl_reduction, ("mean", "sum"))
         if int(self.memory_size) < 2 or int(self.memory_size) % 2:
             raise ValueError(f"memory_size must be an even integer ≥ 2 (split equally into K and L), "
                              f"got {self.memory_size}")
         for name in ("memory_dim", "hidden_dim", "epochs", "batch_size", "score_batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+            check_int(name, getattr(self, name))
         if not 0.0 < float(self.labeled_fraction) < 1.0:
             raise ValueError(f"labeled_fraction must be in (0, 1), got {self.labeled_fraction}")
         if self.batch_sampling == "balanced" and int(self.batch_size) < 2:
@@ -199,8 +192,7 @@ class MMNet(TorchDetector):
         if self.shrink_threshold is not None and not 0.0 <= float(self.shrink_threshold) < 1.0:
             raise ValueError(f"shrink_threshold must be None or in [0, 1), got {self.shrink_threshold}")
         for name in ("margin", "lambda_mask", "lambda_kl", "score_lambda", "weight_decay"):
-            if float(getattr(self, name)) < 0:
-                raise ValueError(f"{name} must be ≥ 0, got {getattr(self, name)}")
+            check_number(name, getattr(self, name))
         if not float(self.lr) > 0 or not 0.0 < float(self.lr_decay) <= 1.0:
             raise ValueError(f"need lr > 0 and lr_decay in (0, 1]; got lr={self.lr}, lr_decay={self.lr_decay}")
 

@@ -36,7 +36,7 @@ from ..components.prototypes import (
     target_distribution,
 )
 from ..components.sampling import BalancedBatchSampler
-from .base import TorchDetector, clone_modules, restore_modules
+from .base import TorchDetector, check_choice, check_int, clone_modules, restore_modules
 
 __all__ = ["MNPWADNetwork", "MNPWAD"]
 
@@ -232,16 +232,11 @@ class MNPWAD(TorchDetector):
                    "score_loss": ("smooth_l1", "mse", "bce"), "dwa_mode": ("batch", "epoch"),
                    "init_data": ("unlabeled", "val_normals")}
         for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+            check_choice(name, getattr(self, name), allowed)
         for name in ("n_emb", "epochs", "n_batches_per_epoch", "batch_size", "dec_update_interval", "patience"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            check_int(name, getattr(self, name))
         for name in ("n_labeled_per_batch", "pretrain_epochs"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+            check_int(name, getattr(self, name), minimum=0)
         if self.n_labeled_per_batch < 1:
             raise ValueError("n_labeled_per_batch must be >= 1: MNPWAD needs labeled anomalies in every batch")
         if self.n_prototypes is not None and (not isinstance(self.n_prototypes, (int, np.integer))

@@ -49,7 +49,7 @@ from ..components.interpolation import (
 )
 from ..components.networks import mlp
 from ..components.sampling import BalancedBatchSampler
-from .base import TorchDetector, clone_modules, restore_modules
+from .base import TorchDetector, check_choice, check_int, check_number, clone_modules, restore_modules
 
 __all__ = ["RoSAS", "RoSASNet", "rosas_hidden_sizes"]
 
@@ -150,22 +150,15 @@ class RoSAS(TorchDetector):
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         super()._check_params()
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.mixing_weights not in MIXING_WEIGHTS:
-            raise ValueError(f"mixing_weights must be one of {MIXING_WEIGHTS}, got {self.mixing_weights!r}")
+        check_choice("loss", self.loss, LOSSES)
+        check_choice("mixing_weights", self.mixing_weights, MIXING_WEIGHTS)
         for name in ("rep_dim", "epochs", "n_batches_per_epoch", "batch_size", "patience", "score_batch_size"):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if int(self.k) != self.k or self.k < 2:
-            raise ValueError(f"k (samples per interpolation) must be an integer >= 2, got {self.k!r}")
+            check_int(name, getattr(self, name))
+        check_int("k (samples per interpolation)", self.k, minimum=2)
         for name in ("alpha", "temperature", "lr"):
-            if not float(getattr(self, name)) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+            check_number(name, getattr(self, name), strict=True)
         for name in ("margin", "weight_decay", "l2_embedding_weight"):
-            if not float(getattr(self, name)) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+            check_number(name, getattr(self, name))
 
     def _make_optimizer(self, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
         """Adam (coupled ℓ2 weight decay, as ``torch.optim.Adam`` in the official code), using the
