@@ -33,3 +33,11 @@ def test_include_rendering_copies_the_file_between_markers(tmp_path):
     doc = "x\n<!-- BEGIN INCLUDE r.md -->\nold\n<!-- END INCLUDE r.md -->\ny"
     out = _update_readme().render(doc, root=tmp_path)
     assert "old" not in out and "#### Title\n| a |\n<!-- END INCLUDE r.md -->" in out
+
+
+def test_readme_links_every_notebook_and_lab_with_a_colab_url():
+    text = (ROOT / "README.md").read_text()
+    for folder in ("notebooks", "exercises"):
+        for py in sorted((ROOT / folder).glob("*.py")):
+            assert f"({folder}/{py.name})" in text, f"README does not link {folder}/{py.name}"
+            assert f"/blob/main/{folder}/{py.stem}.ipynb" in text
