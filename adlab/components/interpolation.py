@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import torch
 
+from .losses import deviation, gaussian_reference
+from .losses import deviation_loss as per_sample_deviation_loss
+
 __all__ = [
     "MIXING_WEIGHTS",
     "sample_mixing_weights",
@@ -168,11 +171,9 @@ def deviation_loss(scores: torch.Tensor, y: torch.Tensor, margin: float = 5.0, n
     scores : (n,); y : (n,) in {−1, +1} (or {0, 1}); the per-sample loss has shape (n,) (no
     broadcasting to (n, n), the bug noted for DeepOD's DevNet). Scalar.
     """
-    ref = torch.randn(n_ref, generator=generator, device=scores.device, dtype=scores.dtype)
-    dev = (scores - ref.mean()) / ref.std()
+    mu, sigma = gaussian_reference(n_ref, generator, scores.device, dtype=scores.dtype)
     a = (y > 0).to(scores.dtype).reshape(-1)
-    dev = dev.reshape(-1)
-    return ((1.0 - a) * dev.abs() + a * torch.clamp(margin - dev, min=0.0)).mean()
+    return per_sample_deviation_loss(deviation(scores.reshape(-1), mu, sigma), a, margin).mean()
 
 
 def feature_regularizer(emb_anchor: torch.Tensor, emb_unlabeled: torch.Tensor, emb_anomaly: torch.Tensor,

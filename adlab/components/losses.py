@@ -1,15 +1,17 @@
 """Generic, reusable losses for weakly supervised detectors (per-sample reconstruction
-error, the weighted reconstruction loss with an anomaly hinge, and the weighted score loss).
+error, the weighted reconstruction loss with an anomaly hinge, the weighted score loss, and
+DevNet's deviation loss).
 
-First used by MNPWAD (Eq. 3–5 and Eq. 12); method-specific losses live in each method's own
-component file.
+First used by MNPWAD (Eq. 3–5 and Eq. 12); the deviation loss (Pang et al. 2019) serves DevNet,
+FeaWAD and RoSAS's L_dev ablation. Method-specific losses live in each method's own component file.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["reconstruction_error", "weighted_reconstruction_loss", "weighted_score_loss"]
+__all__ = ["reconstruction_error", "weighted_reconstruction_loss", "weighted_score_loss",
+           "gaussian_reference", "deviation", "deviation_loss"]
 
 
 def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor, kind: str = "mse") -> torch.Tensor:
@@ -101,3 +103,30 @@ def weighted_score_loss(score_unlabeled: torch.Tensor, score_anomaly: torch.Tens
     if score_anomaly.numel():
         return l_u + _elementwise(score_anomaly, 1.0, kind).mean()
     return l_u
+
+
+def gaussian_reference(n_reference: int, generator: torch.Generator | None, device,
+                       dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std of ``n_reference`` reference scores r ~ N(0, 1) (DevNet §3.2, l = 5000).
+
+    Returns two 0-d tensors (μ_R, σ_R) on ``device`` (``dtype``, default torch's default float).
+    """
+    r = torch.randn(int(n_reference), generator=generator, device=device, dtype=dtype)
+    return r.mean(), r.std()
+
+
+def deviation(scores: torch.Tensor, mu_r: torch.Tensor, sigma_r: torch.Tensor) -> torch.Tensor:
+    """Z-score deviation dev(x) = (φ(x) − μ_R) / σ_R (DevNet Eq. 2). scores (B,) -> (B,)."""
+    return (scores - mu_r) / sigma_r
+
+
+def deviation_loss(dev: torch.Tensor, y: torch.Tensor, margin: float = 5.0) -> torch.Tensor:
+    """Per-sample deviation loss (DevNet Eq. 3): (1 − y)|dev| + y · max(0, a − dev).
+
+    dev : (B,) deviations; y : (B,) 0/1 labels (1 = labeled anomaly); returns (B,) losses.
+    Unlabeled rows are pulled to the reference mean, labeled anomalies pushed ≥ a deviations above it.
+    """
+    if dev.shape != y.shape:
+        raise ValueError(f"dev {tuple(dev.shape)} and y {tuple(y.shape)} must have the same 1-D shape")
+    y = y.to(dev.dtype)
+    return (1.0 - y) * dev.abs() + y * torch.relu(margin - dev)

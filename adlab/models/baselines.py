@@ -22,6 +22,7 @@ import torch
 from sklearn.ensemble import IsolationForest as _SkIsolationForest
 from torch import nn
 
+from ..components.losses import deviation, deviation_loss, gaussian_reference
 from ..components.networks import mlp
 from ..components.sampling import BalancedBatchSampler
 from .base import TorchDetector, WeakDetector
@@ -65,32 +66,6 @@ class IsolationForest(WeakDetector):
 
 
 # =========================================================================== pure functions
-def gaussian_reference(n_reference: int, generator: torch.Generator, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and std of ``n_reference`` reference scores r ~ N(0, 1) (DevNet §3.2, l = 5000).
-
-    Returns two 0-d tensors (μ_R, σ_R) on ``device``.
-    """
-    r = torch.randn(int(n_reference), generator=generator, device=device)
-    return r.mean(), r.std()
-
-
-def deviation(scores: torch.Tensor, mu_r: torch.Tensor, sigma_r: torch.Tensor) -> torch.Tensor:
-    """Z-score deviation dev(x) = (φ(x) − μ_R) / σ_R (DevNet Eq. 2). scores (B,) -> (B,)."""
-    return (scores - mu_r) / sigma_r
-
-
-def deviation_loss(dev: torch.Tensor, y: torch.Tensor, margin: float = 5.0) -> torch.Tensor:
-    """Per-sample deviation loss (DevNet Eq. 3): (1 − y)|dev| + y · max(0, a − dev).
-
-    dev : (B,) deviations; y : (B,) 0/1 labels (1 = labeled anomaly); returns (B,) losses.
-    Unlabeled rows are pulled to the reference mean, labeled anomalies pushed ≥ a deviations above it.
-    """
-    if dev.shape != y.shape:
-        raise ValueError(f"dev {tuple(dev.shape)} and y {tuple(y.shape)} must have the same 1-D shape")
-    y = y.to(dev.dtype)
-    return (1.0 - y) * dev.abs() + y * torch.relu(margin - dev)
-
-
 def deepsad_loss(dist_unlabeled: torch.Tensor, dist_anomaly: torch.Tensor, eta: float = 1.0,
                  eps: float = 1e-6) -> torch.Tensor:
     """Deep SAD objective on one batch (Ruff et al. 2020, Eq. 4, without the weight-decay term).
