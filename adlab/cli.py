@@ -11,17 +11,10 @@ __all__ = ["main"]
 DEMO_DETECTORS = ("IsolationForest", "MNPWAD", "RoSAS", "MMNet", "SyntheticAnomalyClassifier", "DevNet", "DeepSAD")
 
 
-def _demo_params(name: str, fast: bool) -> dict:
-    """Small but real settings per detector for the demo (full paper epochs outside FAST mode)."""
-    if not fast:
-        return {}
-    return {"IsolationForest": {}, "MNPWAD": {"epochs": 10}, "RoSAS": {"epochs": 20}, "MMNet": {"epochs": 20}}.get(
-        name, {"epochs": 10})
-
-
 def _demo_table(title: str, split, names, seed: int, device: str, fast: bool) -> "pandas.DataFrame":
     import pandas as pd
 
+    from .evaluation.experiments import detector_params
     from .evaluation.metrics import evaluate
     from .models.registry import make_detector
 
@@ -29,7 +22,7 @@ def _demo_table(title: str, split, names, seed: int, device: str, fast: bool) ->
           f"test {len(split.y_test)} rows ({int(split.y_test.sum())} anomalies)")
     rows = []
     for name in names:
-        det = make_detector(name, random_state=seed, device=device, **_demo_params(name, fast))
+        det = make_detector(name, random_state=seed, device=device, **detector_params(name, fast=fast))
         t0 = time.perf_counter()
         det.fit(split.X_train, split.y_train)
         fit_s = time.perf_counter() - t0
