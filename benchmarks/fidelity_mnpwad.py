@@ -33,7 +33,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -50,6 +49,7 @@ if not os.environ.get("ADLAB_DATA_DIR") and _SHARED_DATA.is_dir():   # the cours
 
 from adlab.data.adbench import load_adbench  # noqa: E402
 from adlab.data.protocol import weak_split  # noqa: E402
+from adlab.evaluation.machine import cpu_name
 from adlab.evaluation.metrics import auc_pr, auc_pr_trapezoid, auc_roc  # noqa: E402
 from adlab.models.mnpwad import MNPWAD  # noqa: E402
 
@@ -106,16 +106,6 @@ def run_one(X, y, dataset: str, split_seed: int, seed: int, params: dict, use_va
             "k": det.n_prototypes_, "epochs_run": len(det.history_),
             "best_epoch": getattr(det, "best_epoch_", None), "n_labeled": int(sp.y_train.sum()),
             "nn_labeled_auc_pr": auc_pr(sp.y_test, -d_nn), "wall_s": wall}
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _key_defaults(params: dict) -> str:
@@ -202,7 +192,7 @@ def main(argv=None) -> int:
               f"- runs: {args.splits} split seeds × {args.seeds} model seeds; std is over all runs (ddof=1); "
               f"the paper's ± is over 5 seeds on one fixed split (ddof=0)\n"
               f"- AUC-PR = average precision (the trapezoid value the reference reports is in the CSV)\n"
-              f"- machine: {_cpu_name()}, torch threads={args.threads}, "
+              f"- machine: {cpu_name()}, torch threads={args.threads}, "
               f"{os.cpu_count()} logical CPUs (shared with other jobs: timings are pessimistic)\n\n")
     out.with_suffix(".md").write_text(header + summary.to_markdown(index=False) + "\n")
     print(f"wrote {out.with_suffix('.csv')} and {out.with_suffix('.md')}")

@@ -44,19 +44,15 @@ import numpy as np
 import pandas as pd
 import torch
 
+from adlab.evaluation.machine import cpu_name
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PROTOCOL = {"MNPWAD": "mnpwad", "MMNet": "mmnet"}  # every other detector: the RoSAS protocol
 DEEPOD = {"RoSAS": "RoSAS", "DevNet": "DevNet", "DeepSAD": "DeepSAD", "PReNet": "PReNet", "FeaWAD": "FeaWAD"}
 
 
 def machine_details() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            names = [line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
+    cpu = cpu_name()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (GPU not measured)"
     try:
         import deepod

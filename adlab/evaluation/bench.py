@@ -139,7 +139,9 @@ def sweep_table(df: pd.DataFrame, experiment: Experiment, metric: str = "auc_pr"
 def _machine() -> str:
     import torch
 
-    cpu = platform.processor() or platform.machine()
+    from .machine import cpu_name
+
+    cpu = cpu_name()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     return (f"{platform.platform()}; CPU {cpu} ({os.cpu_count()} logical cores, torch threads "
             f"{torch.get_num_threads()}); GPU {gpu}; Python {platform.python_version()}, torch {torch.__version__}")
