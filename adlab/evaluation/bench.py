@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "the markdown report goes next to it (.md)")
     p.add_argument("--reference", help="arm (method, or setting in ablations) for the Wilcoxon tests")
     p.add_argument("--max-samples", type=int, help="stratified subsample of each data set to at most this many rows")
+    p.add_argument("--max-steps-per-epoch", type=int, metavar="N",
+                   help="cap the steps of a one-pass epoch at N for the detectors with a max_steps_per_epoch "
+                        "parameter (MMNet, DeepSAD, SyntheticAnomalyClassifier); no effect on tables smaller "
+                        "than N batches; for large tables such as donors on a CPU (default: no cap)")
     p.add_argument("--threads", type=int, help="torch.set_num_threads (default: 1 in FAST mode, torch's default "
                                                "otherwise; 1 also helps on a shared 2-core machine)")
     p.add_argument("--metric", default="auc_pr", choices=list(METRIC_NAMES), help="metric of the printed table")
@@ -276,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         methods, datasets, seeds = _resolve(args, experiment, fast)
         if args.max_samples is not None and args.max_samples < 10:
             raise ValueError(f"--max-samples must be >= 10, got {args.max_samples}")
+        if args.max_steps_per_epoch is not None and args.max_steps_per_epoch < 1:
+            raise ValueError(f"--max-steps-per-epoch must be >= 1, got {args.max_steps_per_epoch}")
         if args.device != "auto":
             from ..config import resolve_device
 
@@ -300,8 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     if not args.report_only:
         try:
+            where_supported = ({"max_steps_per_epoch": args.max_steps_per_epoch}
+                               if args.max_steps_per_epoch is not None else None)
             run_grid(tasks, out_csv, device=args.device, max_samples=args.max_samples, on_error=args.on_error,
-                     progress=not args.no_progress, log=lambda m: print(m, file=sys.stderr))
+                     progress=not args.no_progress, where_supported=where_supported,
+                     log=lambda m: print(m, file=sys.stderr))
         except ValueError as exc:
             print(f"adlab bench: error: {exc}", file=sys.stderr)
             return 2
@@ -333,6 +342,10 @@ def main(argv: list[str] | None = None) -> int:
         "data sets": ", ".join(datasets) + (f" (subsampled to ≤ {args.max_samples} rows)" if args.max_samples else ""),
         "methods": ", ".join(methods),
         "device": args.device,
+        **({"steps per epoch": f"at most {args.max_steps_per_epoch} for detectors whose epoch is one pass over "
+                               f"the data (max_steps_per_epoch; binds only on tables larger than "
+                               f"{args.max_steps_per_epoch} batches)"}
+           if args.max_steps_per_epoch is not None else {}),
         "results": f"`{out_csv.as_posix()}`",
     }
     if args.note:

@@ -199,13 +199,17 @@ def _valid_params(method: str) -> dict[str, Any]:
     return get_detector_class(method)().get_params()
 
 
-def detector_params(method: str, overrides: dict[str, Any] | None = None, fast: bool = False) -> dict[str, Any]:
-    """Hyper-parameters for ``method``: FAST shrinkage (if ``fast``), then the setting's ``overrides``.
+def detector_params(method: str, overrides: dict[str, Any] | None = None, fast: bool = False,
+                    where_supported: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Hyper-parameters for ``method``: FAST shrinkage (if ``fast``), then ``where_supported`` (run-wide
+    settings such as ``max_steps_per_epoch``, given only to detectors that have the parameter), then the
+    setting's ``overrides``.
 
     Raises ValueError when an override names a parameter the detector does not have (an experiment
     that drifted from the model's API)."""
     valid = _valid_params(method)
     params = {k: v for k, v in FAST_PARAMS.get(method, {"epochs": 10}).items() if k in valid} if fast else {}
+    params.update({k: v for k, v in (where_supported or {}).items() if k in valid})
     for key, value in (overrides or {}).items():
         if key not in valid:
             raise ValueError(f"{method} has no hyper-parameter {key!r} (asked for by an experiment setting)")

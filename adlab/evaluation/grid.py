@@ -108,9 +108,14 @@ def _make_split(data: Dataset, task: Task):
 
 
 def run_grid(tasks: list[Task], out_csv: str | Path, *, device: str = "auto", max_samples: int | None = None,
-             on_error: str = "record", progress: bool = True,
+             on_error: str = "record", progress: bool = True, where_supported: dict | None = None,
              make_detector: Callable | None = None, log: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Run the tasks not yet finished in ``out_csv``; return the whole CSV afterwards.
+
+    ``where_supported`` holds run-wide hyper-parameters given to every detector that has them (e.g.
+    ``{"max_steps_per_epoch": 200}``); each row's ``params`` column records what its fit used. Resuming
+    matches rows on :data:`KEY` only, so rows already in the CSV are kept even if they were computed with
+    other run-wide settings — use a new ``out_csv`` when a setting changes results.
 
     ``on_error="record"`` writes a row with ``status="error"`` and goes on; ``"raise"`` re-raises (the
     rows finished before stay in the CSV, so a rerun resumes). ``make_detector`` defaults to
@@ -140,7 +145,7 @@ def run_grid(tasks: list[Task], out_csv: str | Path, *, device: str = "auto", ma
         row = {k: v for k, v in zip(KEY, task.key())}
         row.update(x=task.setting.x, device=device, max_samples=max_samples, status="ok", error="")
         try:
-            params = detector_params(task.method, task.setting.params, task.fast)
+            params = detector_params(task.method, task.setting.params, task.fast, where_supported)
             row["params"] = json.dumps(params, sort_keys=True, default=str)
             if task.dataset not in datasets:
                 datasets[task.dataset] = load_dataset(task.dataset, max_samples=max_samples)

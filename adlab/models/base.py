@@ -457,5 +457,20 @@ def restore_modules(modules: dict[str, torch.nn.Module], states: dict[str, dict[
         m.load_state_dict(states[k])
 
 
-def n_batches(n: int, batch_size: int) -> int:
-    return max(1, math.ceil(n / batch_size))
+def n_batches(n: int, batch_size: int, max_steps: int | None = None) -> int:
+    """Optimizer steps in one epoch that passes over ``n`` rows in batches of ``batch_size``:
+    ``ceil(n / batch_size)`` (at least 1), at most ``max_steps`` when given.
+
+    ``max_steps`` is the large-table budget of the detectors whose epoch is one pass over the data
+    (MMNet, DeepSAD, the synthetic-anomaly classifier: their ``max_steps_per_epoch`` parameter). On
+    a table with fewer than ``max_steps · batch_size`` rows it changes nothing; on Donors (≈ 370k
+    training rows) it turns a 3,000-step epoch into ``max_steps`` randomly drawn batches.
+    """
+    steps = max(1, math.ceil(n / batch_size))
+    return steps if max_steps is None else min(steps, int(max_steps))
+
+
+def check_max_steps(value) -> None:
+    """ValueError unless ``max_steps_per_epoch`` is None or a positive integer."""
+    if value is not None:
+        check_int("max_steps_per_epoch (None for no cap)", value)

@@ -14,7 +14,6 @@ losses broadcast a (B, 1) prediction against (B,) labels; the per-sample losses 
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Sequence
 
 import numpy as np
@@ -25,7 +24,7 @@ from torch import nn
 from ..components.losses import deviation, deviation_loss, gaussian_reference
 from ..components.networks import mlp
 from ..components.sampling import BalancedBatchSampler
-from .base import TorchDetector, WeakDetector
+from .base import TorchDetector, WeakDetector, check_max_steps, n_batches
 
 __all__ = ["IsolationForest", "DevNet", "DeepSAD", "PReNet", "FeaWAD",
            "gaussian_reference", "deviation", "deviation_loss", "deepsad_loss", "prenet_pair_targets"]
@@ -102,14 +101,18 @@ class _BaselineMixin:
         steps = getattr(self, "steps_per_epoch", None)
         if steps is not None and (int(steps) != steps or steps < 1):
             raise ValueError(f"steps_per_epoch must be a positive integer or None, got {steps!r}")
+        check_max_steps(getattr(self, "max_steps_per_epoch", None))
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
         if self.weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
 
     def _steps(self, n_rows: int) -> int:
+        """``steps_per_epoch`` if set, else one pass over ``n_rows`` capped by ``max_steps_per_epoch``."""
         steps = getattr(self, "steps_per_epoch", None)
-        return int(steps) if steps is not None else max(1, math.ceil(n_rows / self.batch_size))
+        if steps is not None:
+            return int(steps)
+        return n_batches(n_rows, self.batch_size, getattr(self, "max_steps_per_epoch", None))
 
     def _sampler(self, y: np.ndarray, b_u: int, b_a: int) -> BalancedBatchSampler:
         y_t = torch.from_numpy(y).to(self.device_)
@@ -214,7 +217,8 @@ class DeepSAD(_BaselineMixin, TorchDetector):
 
     Defaults follow the paper's classic-AD setting: bias-free MLP encoder 32-16 → 8 (LeakyReLU),
     Adam lr 1e-4, weight decay 5e-7, batch 128, η = 1, one pass over the data per epoch
-    (``steps_per_epoch=None``). Departures: batches are balanced (half labeled anomalies when any
+    (``steps_per_epoch=None``; ``max_steps_per_epoch`` caps that pass on large tables, an adlab budget
+    off by default). Departures: batches are balanced (half labeled anomalies when any
     exist, as in DeepOD), the paper shuffles all rows; no BatchNorm layers; 50 + 50 epochs instead of
     150 + 150 (set ``epochs``/``pretrain_epochs`` to 150 for the paper's budget).
     """
@@ -224,7 +228,7 @@ class DeepSAD(_BaselineMixin, TorchDetector):
 
     def __init__(self, hidden_dims: tuple = (32, 16), rep_dim: int = 8, eta: float = 1.0, eps: float = 0.1,
                  pretrain_epochs: int = 50, epochs: int = 50, steps_per_epoch: int | None = None,
-                 batch_size: int = 128, lr: float = 1e-4, weight_decay: float = 5e-7,
+                 max_steps_per_epoch: int | None = None, batch_size: int = 128, lr: float = 1e-4, weight_decay: float = 5e-7,
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
                  verbose: int = 0):
         self.hidden_dims = hidden_dims
@@ -234,6 +238,7 @@ class DeepSAD(_BaselineMixin, TorchDetector):
         self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
+        self.max_steps_per_epoch = max_steps_per_epoch
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay

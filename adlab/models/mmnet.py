@@ -31,7 +31,8 @@ Decisions (the paper leaves these open; see ``shared/notes/mmnet-reference.md``)
    code uses Adam + ExponentialLR(0.98) + weight decay 1e-5).
 8. Batches: **balanced** by default (``batch_sampling="balanced"``): ``labeled_fraction=0.5`` of each
    batch are labeled anomalies drawn with replacement (DevNet-style), the rest unlabeled rows; an
-   epoch is ``ceil(n_unlabeled / b_u)`` steps. ``"shuffle"`` is plain shuffling of all rows. The
+   epoch is ``ceil(n_unlabeled / b_u)`` steps (at most ``max_steps_per_epoch`` when set: an adlab
+   budget for large tables such as Donors, off by default). ``"shuffle"`` is plain shuffling of all rows. The
    paper does not say; with 30 labels in thousands of rows, shuffling leaves most batches without
    a single labeled anomaly and the memory parts barely separate.
 9. Ablations as switches: ``mask="soft"`` (Eq. 8/14), ``"hard"`` (unlabeled queries address only
@@ -61,7 +62,7 @@ from ..components.memory import (
 )
 from ..components.networks import mlp
 from ..components.sampling import BalancedBatchSampler
-from .base import TorchDetector, check_choice, check_int, check_number, check_X, n_batches
+from .base import TorchDetector, check_choice, check_int, check_max_steps, check_number, check_X, n_batches
 
 __all__ = ["MemoryAutoencoder", "MMNet"]
 
@@ -127,6 +128,8 @@ class MMNet(TorchDetector):
     batch_sampling : ``"balanced"`` | ``"shuffle"``; ``labeled_fraction`` of a balanced batch are
         labeled anomalies (with replacement).
     epochs, batch_size, lr, lr_decay, weight_decay : optimisation (Adam + ExponentialLR per epoch).
+    max_steps_per_epoch : ``None`` (default: an epoch is one pass over the unlabeled rows) or a cap on
+        the steps of an epoch — changes nothing on tables smaller than cap × batch rows.
     score_batch_size : rows per scoring batch.
     contamination, random_state, device, verbose : the adlab contract.
 
@@ -142,7 +145,8 @@ class MMNet(TorchDetector):
                  lambda_kl: float = 1e-4, kl_reduction: str = "mean", score_lambda: float = 0.1,
                  mask: str = "soft", score: str = "full", batch_sampling: str = "balanced",
                  labeled_fraction: float = 0.5, epochs: int = 50, batch_size: int = 256, lr: float = 1e-3,
-                 lr_decay: float = 0.98, weight_decay: float = 1e-5, score_batch_size: int = 65536,
+                 lr_decay: float = 0.98, weight_decay: float = 1e-5, max_steps_per_epoch: int | None = None,
+                 score_batch_size: int = 65536,
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
                  verbose: int = 0):
         self.memory_size = memory_size
@@ -165,6 +169,7 @@ class MMNet(TorchDetector):
         self.lr = lr
         self.lr_decay = lr_decay
         self.weight_decay = weight_decay
+        self.max_steps_per_epoch = max_steps_per_epoch
         self.score_batch_size = score_batch_size
         self.contamination = contamination
         self.random_state = random_state
@@ -185,6 +190,7 @@ class MMNet(TorchDetector):
                              f"got {self.memory_size}")
         for name in ("memory_dim", "hidden_dim", "epochs", "batch_size", "score_batch_size"):
             check_int(name, getattr(self, name))
+        check_max_steps(self.max_steps_per_epoch)
         if not 0.0 < float(self.labeled_fraction) < 1.0:
             raise ValueError(f"labeled_fraction must be in (0, 1), got {self.labeled_fraction}")
         if self.batch_sampling == "balanced" and int(self.batch_size) < 2:
@@ -242,10 +248,10 @@ class MMNet(TorchDetector):
             b_u = max(1, int(self.batch_size) - b_a)
             sampler = BalancedBatchSampler(torch.nonzero(yt == 0).flatten(), torch.nonzero(yt == 1).flatten(),
                                            b_u, b_a, gen)
-            steps = n_batches(int((yt == 0).sum()), sampler.b_u)
+            steps = n_batches(int((yt == 0).sum()), sampler.b_u, self.max_steps_per_epoch)
         else:
             bs = min(int(self.batch_size), n)
-            steps = n_batches(n, bs)
+            steps = n_batches(n, bs, self.max_steps_per_epoch)
         for _ in self._progress(range(int(self.epochs)), "epochs"):
             acc = torch.zeros(6, device=self.device_)
             if self.batch_sampling == "shuffle":

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ..components.networks import mlp
-from .base import TorchDetector, check_labels, check_X, clone_modules, restore_modules
+from .base import TorchDetector, check_labels, check_max_steps, check_X, clone_modules, restore_modules
 
 __all__ = ["sample_uniform_box", "add_synthetic_anomalies", "SyntheticAnomalyClassifier", "classification_loss"]
 
@@ -126,6 +126,9 @@ class SyntheticAnomalyClassifier(TorchDetector):
         are held out only when there are at least 5 of them.
     patience : epochs without improvement of the validation loss before stopping (7); the best epoch's
         weights are restored.
+    max_steps_per_epoch : ``None`` (default: an epoch is one pass over the training rows) or a cap on the
+        steps of an epoch (then each epoch trains on that many batches of a fresh permutation) — an adlab
+        budget for large tables such as Donors; it changes nothing on tables smaller than cap × batch rows.
     binary_columns : ``"bernoulli"`` or ``"uniform"`` (see :func:`sample_uniform_box`).
 
     Inputs are mapped to the training box ([0, 1] per feature) before the network; rows outside it are
@@ -138,7 +141,8 @@ class SyntheticAnomalyClassifier(TorchDetector):
     def __init__(self, synthetic_ratio: float = 1.0, box_margin: float = 0.0, loss: str = "bce",
                  hidden_dims: tuple = (500, 500), epochs: int = 200, batch_size: int = 1024, lr: float = 1e-3,
                  weight_decay: float = 1e-2, validation_fraction: float = 0.2, patience: int = 7,
-                 binary_columns: str = "bernoulli", contamination: float = 0.1,
+                 binary_columns: str = "bernoulli", max_steps_per_epoch: int | None = None,
+                 contamination: float = 0.1,
                  random_state: int | None = None, device: str = "auto", verbose: int = 0):
         self.synthetic_ratio = synthetic_ratio
         self.box_margin = box_margin
@@ -151,6 +155,7 @@ class SyntheticAnomalyClassifier(TorchDetector):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.binary_columns = binary_columns
+        self.max_steps_per_epoch = max_steps_per_epoch
         self.contamination = contamination
         self.random_state = random_state
         self.device = device
@@ -173,6 +178,7 @@ class SyntheticAnomalyClassifier(TorchDetector):
             v = getattr(self, name)
             if int(v) != v or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        check_max_steps(self.max_steps_per_epoch)
         if self.synthetic_ratio == 0 and not (y == 1).any():
             raise ValueError("no labeled anomalies and synthetic_ratio=0: the anomaly class would be empty")
 
@@ -214,6 +220,8 @@ class SyntheticAnomalyClassifier(TorchDetector):
         gen = self._torch_generator()
         b = min(int(self.batch_size), tr.size)
         n_steps = max(1, tr.size // b)  # drop the last incomplete batch
+        if self.max_steps_per_epoch is not None:
+            n_steps = min(n_steps, int(self.max_steps_per_epoch))
         best, best_state, waited = float("inf"), None, 0
         self.best_epoch_ = 0
         for epoch in self._progress(range(int(self.epochs)), "train"):
