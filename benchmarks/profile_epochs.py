@@ -30,6 +30,8 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+#: heading of the hand-written section of profile.md, carried over when the tables are regenerated
+HAND_NOTES = "## Reading (added by hand"
 RESULTS = Path(__file__).resolve().parent / "results"
 PROTOCOL = {"MNPWAD": "mnpwad", "MMNet": "mmnet"}
 SKIP = {"IsolationForest"}   # no torch training loop
@@ -152,7 +154,12 @@ def main(argv=None) -> int:
         except Exception as exc:  # a detector under construction must not stop the others
             print(f"{method}: failed ({type(exc).__name__}: {exc})", flush=True)
     text = to_markdown(results, args.dataset, args.threads)
-    Path(args.out).write_text(text)
+    out = Path(args.out)
+    if out.exists():  # keep the hand-written reading of earlier runs (it quotes their numbers)
+        old = out.read_text()
+        if HAND_NOTES in old:
+            text = text.rstrip("\n") + "\n\n" + old[old.index(HAND_NOTES):]
+    out.write_text(text)
     print(text)
     return 0
 

@@ -23,10 +23,19 @@ def _demote_headings(markdown: str, levels: int = 3) -> str:
     return "\n".join("#" * levels + line if line.startswith("#") else line for line in markdown.splitlines())
 
 
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<href>[^)/:#]+)\)")
+
+
+def _rebase_images(markdown: str, folder: str) -> str:
+    """Image links relative to the included file (``![x](main-ranks.png)``) made relative to the README."""
+    return IMAGE.sub(lambda m: f"![{m.group('alt')}]({folder}/{m.group('href')})", markdown)
+
+
 def render(text: str, root: Path = ROOT) -> str:
     def replace(match: re.Match) -> str:
         src = root / match.group("path")
-        body = _demote_headings(src.read_text()).rstrip() + "\n" if src.exists() else f"_(not yet produced: run the script that writes `{match.group('path')}`)_\n"
+        folder = Path(match.group("path")).parent.as_posix()
+        body = _rebase_images(_demote_headings(src.read_text()), folder).rstrip() + "\n" if src.exists() else f"_(not yet produced: run the script that writes `{match.group('path')}`)_\n"
         return match.group(1) + body + match.group(4)
 
     return PATTERN.sub(replace, text)

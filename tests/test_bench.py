@@ -117,6 +117,7 @@ def test_cli_runs_a_tiny_grid_and_writes_ranks_and_pvalues(tmp_path, capsys):
     md = out.with_suffix(".md").read_text()
     assert "## AUC-PR" in md and "## AUC-ROC" in md and "Avg. rank" in md and "p-value vs IsolationForest" in md
     assert "python -m adlab bench --experiment main" in md and "machine" in md
+    assert "![tiny-ranks](tiny-ranks.png)" in md and (tmp_path / "tiny-ranks.png").stat().st_size > 1000
     assert len(read_results(out)) == 4
     assert bench.main(argv) == 0  # resumes: nothing left to fit
     assert len(read_results(out)) == 4
@@ -224,3 +225,16 @@ def test_plots_draw_score_maps_pr_curves_sweeps_and_ranks():
     ax = plotting.plot_ranks(s)
     assert "reference" in " ".join(t.get_text() for t in ax.texts)
     plt.close("all")
+
+
+def test_sweep_experiments_save_a_sweep_plot_next_to_the_report(tmp_path):
+    exp = get_experiment("labeled-ratio")
+    rows = [dict(experiment=exp.name, setting=st.name, method=m, dataset=d, seed=seed, protocol="mnpwad", fast=True,
+                 x=st.x, auc_pr=0.1 + st.x + 0.05 * (m == "MNPWAD") + 0.01 * seed, auc_roc=0.6, fit_seconds=1.0,
+                 score_seconds=0.1, status="ok")
+            for st in exp.settings for m in ("MNPWAD", "DevNet") for d in ("blobs", "synthetic-global")
+            for seed in (0, 1)]
+    written = bench.save_figures(pd.DataFrame(rows), exp, tmp_path / "labeled-ratio")
+    assert [p.name for p in written] == ["labeled-ratio-sweep.png", "labeled-ratio-ranks.png"]
+    assert all(p.stat().st_size > 1000 for p in written)
+    assert bench.save_figures(pd.DataFrame(rows).assign(status="error"), exp, tmp_path / "none") == []

@@ -41,3 +41,11 @@ def test_readme_links_every_notebook_and_lab_with_a_colab_url():
         for py in sorted((ROOT / folder).glob("*.py")):
             assert f"({folder}/{py.name})" in text, f"README does not link {folder}/{py.name}"
             assert f"/blob/main/{folder}/{py.stem}.ipynb" in text
+
+
+def test_included_reports_keep_working_image_links(tmp_path):
+    mod = _update_readme()
+    (tmp_path / "res").mkdir()
+    (tmp_path / "res" / "r.md").write_text("# R\n![r-ranks](r-ranks.png) ![web](https://x.org/a.png)\n")
+    out = mod.render("<!-- BEGIN INCLUDE res/r.md -->\n<!-- END INCLUDE res/r.md -->\n", root=tmp_path)
+    assert "![r-ranks](res/r-ranks.png)" in out and "![web](https://x.org/a.png)" in out

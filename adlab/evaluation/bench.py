@@ -136,6 +136,35 @@ def sweep_table(df: pd.DataFrame, experiment: Experiment, metric: str = "auc_pr"
     return table
 
 
+def save_figures(df: pd.DataFrame, experiment: Experiment, out_base: Path, *, metric: str = "auc_pr",
+                 reference: str | None = None, method_order: list | None = None) -> list[Path]:
+    """PNG figures next to the report: the sweep plot (one panel per data set) for sweep experiments,
+    else the critical-difference-style rank summary. Returns the files written (none without results)."""
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_ranks, plot_sweep
+
+    ok = df[df["status"] == "ok"] if not df.empty else df
+    if ok.empty:
+        return []
+    written = []
+    if experiment.x_label:
+        grid = plot_sweep(ok, x="x", metric=metric, x_label=experiment.x_label,
+                          log_x=experiment.name == "labeled-ratio")
+        path = out_base.with_name(out_base.name + "-sweep.png")
+        grid.savefig(path, dpi=110)
+        plt.close(grid.figure)
+        written.append(path)
+    s = summary_tables(df, metric, reference, experiment, method_order)
+    if s["n_complete"] >= 2 and s["rank"].notna().sum() >= 2:
+        ax = plot_ranks(s)
+        path = out_base.with_name(out_base.name + "-ranks.png")
+        ax.figure.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(ax.figure)
+        written.append(path)
+    return written
+
+
 def _machine() -> str:
     import torch
 
@@ -213,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-only", action="store_true", help="do not fit; rebuild the report from the CSV")
     p.add_argument("--note", help="a sentence added to the report header (e.g. why a data set was left out)")
     p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
+    p.add_argument("--no-plots", action="store_true", help="do not write the PNG figures (sweep plot, rank "
+                                                           "summary) next to the report")
     p.add_argument("--list", action="store_true", help="list experiments, methods and data sets, then exit")
     return p
 
@@ -351,6 +382,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.note:
         header["note"] = args.note
     report = markdown_report(df, experiment, reference=args.reference, header=header, method_order=methods)
+    if not args.no_plots:
+        figures = save_figures(df, experiment, out_csv.with_suffix(""), metric=args.metric,
+                               reference=args.reference, method_order=methods)
+        if figures:
+            report += "\n## Figures\n\n" + "\n".join(f"![{f.stem}]({f.name})" for f in figures) + "\n"
     out_md.write_text(report, encoding="utf-8")
     ok = df[df["status"] == "ok"] if not df.empty else df
     if ok.empty:
