@@ -22,10 +22,22 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_readme_result_tables_match_the_benchmark_outputs():
-    text = (ROOT / "README.md").read_text()
-    assert "BEGIN INCLUDE benchmarks/results/" in text
-    assert _update_readme().render(text) == text, "run python benchmarks/update_readme.py"
+def test_readme_and_results_page_tables_match_the_benchmark_outputs():
+    mod = _update_readme()
+    for name in mod.DOCUMENTS:
+        text = (ROOT / name).read_text()
+        assert "BEGIN INCLUDE benchmarks/results/" in text
+        assert mod.render(text, ROOT, str(Path(name).parent)) == text, "run python benchmarks/update_readme.py"
+
+
+def test_every_image_linked_from_a_results_document_exists():
+    import re
+
+    for name in _update_readme().DOCUMENTS:
+        folder = (ROOT / name).parent
+        for href in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (ROOT / name).read_text()):
+            if "://" not in href:
+                assert (folder / href).exists(), f"{name} links a missing image {href}"
 
 
 def test_include_rendering_copies_the_file_between_markers(tmp_path):
@@ -47,5 +59,7 @@ def test_included_reports_keep_working_image_links(tmp_path):
     mod = _update_readme()
     (tmp_path / "res").mkdir()
     (tmp_path / "res" / "r.md").write_text("# R\n![r-ranks](r-ranks.png) ![web](https://x.org/a.png)\n")
-    out = mod.render("<!-- BEGIN INCLUDE res/r.md -->\n<!-- END INCLUDE res/r.md -->\n", root=tmp_path)
+    doc = "<!-- BEGIN INCLUDE res/r.md -->\n<!-- END INCLUDE res/r.md -->\n"
+    out = mod.render(doc, root=tmp_path)
     assert "![r-ranks](res/r-ranks.png)" in out and "![web](https://x.org/a.png)" in out
+    assert "![r-ranks](../res/r-ranks.png)" in mod.render(doc, root=tmp_path, doc_dir="docs")
