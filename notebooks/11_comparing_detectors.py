@@ -177,7 +177,11 @@ print("checks passed")
 # * Results go to `benchmarks/results/<experiment>.csv`, one row per fit, and the report to `.md` next to it.
 #   Kill the job at any time; the same command resumes where it stopped.
 # * `--methods`, `--datasets`, `--seeds 0 1 2`, `--protocol rosas` narrow or change the grid;
-#   `--max-samples 20000` subsamples big files (recorded in the CSV) for a quick CPU run.
+#   `--max-samples 20000` subsamples big files (recorded in the CSV) for a quick CPU run;
+#   `--max-steps-per-epoch 100` caps the one-pass epochs of MMNet, DeepSAD and the synthetic-anomaly
+#   classifier on large tables such as donors (2,900 steps per epoch otherwise) and is a no-op on small ones.
+# * Next to each report the bench draws `<experiment>-ranks.png` (and `<experiment>-sweep.png` for sweeps).
+#   Every full run shipped with the repository is collected in `docs/RESULTS.md`.
 # * In the report, look at the **average rank** and the **p-values** before the averages: a method that wins big
 #   on one data set and loses on the rest has a good average and a poor rank. A p-value above 0.05 with 4–8 data
 #   sets says "not enough evidence", not "equal".
