@@ -92,6 +92,7 @@ def _sync(device: str) -> None:
 def run_adlab(method: str, dataset: str, device: str, seed: int, threads: int | None, save_to: str | None,
               max_steps_per_epoch: int | None = None) -> dict:
     import adlab.config
+    from adlab.evaluation.experiments import detector_params
     from adlab.evaluation.metrics import evaluate
     from adlab.models.registry import make_detector
 
@@ -99,10 +100,9 @@ def run_adlab(method: str, dataset: str, device: str, seed: int, threads: int | 
         torch.set_num_threads(threads)
         adlab.config.set_performance(num_threads=threads, score_threads=threads)
     split = _split(dataset, method, seed)
-    params = {}
-    if max_steps_per_epoch is not None and "max_steps_per_epoch" in make_detector(method).get_params():
-        params["max_steps_per_epoch"] = max_steps_per_epoch
-    det = make_detector(method, random_state=seed, device=device, **params)
+    budget = {"max_steps_per_epoch": max_steps_per_epoch} if max_steps_per_epoch is not None else None
+    det = make_detector(method, random_state=seed, device=device,
+                        **detector_params(method, where_supported=budget))
     t0 = time.perf_counter()
     det.fit(split.X_train, split.y_train)
     _sync(device)

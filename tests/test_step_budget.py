@@ -49,6 +49,8 @@ def test_n_batches_is_one_pass_capped_at_max_steps():
     assert n_batches(1000, 128, max_steps=3) == 3
     assert n_batches(1000, 128, max_steps=50) == 8   # a cap above one pass changes nothing
     assert n_batches(5, 128) == 1
+    assert n_batches(1000, 128, drop_last=True) == 7 and n_batches(5, 128, drop_last=True) == 1
+    assert n_batches(1000, 128, max_steps=3, drop_last=True) == 3
 
 
 @pytest.mark.parametrize("name", list(ONE_PASS))

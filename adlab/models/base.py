@@ -457,16 +457,16 @@ def restore_modules(modules: dict[str, torch.nn.Module], states: dict[str, dict[
         m.load_state_dict(states[k])
 
 
-def n_batches(n: int, batch_size: int, max_steps: int | None = None) -> int:
+def n_batches(n: int, batch_size: int, max_steps: int | None = None, drop_last: bool = False) -> int:
     """Optimizer steps in one epoch that passes over ``n`` rows in batches of ``batch_size``:
-    ``ceil(n / batch_size)`` (at least 1), at most ``max_steps`` when given.
+    ``ceil(n / batch_size)`` (``floor`` with ``drop_last``; at least 1), at most ``max_steps`` when given.
 
     ``max_steps`` is the large-table budget of the detectors whose epoch is one pass over the data
     (MMNet, DeepSAD, the synthetic-anomaly classifier: their ``max_steps_per_epoch`` parameter). On
     a table with fewer than ``max_steps · batch_size`` rows it changes nothing; on Donors (≈ 370k
     training rows) it turns a 3,000-step epoch into ``max_steps`` randomly drawn batches.
     """
-    steps = max(1, math.ceil(n / batch_size))
+    steps = max(1, n // batch_size if drop_last else math.ceil(n / batch_size))
     return steps if max_steps is None else min(steps, int(max_steps))
 
 

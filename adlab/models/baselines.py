@@ -228,7 +228,8 @@ class DeepSAD(_BaselineMixin, TorchDetector):
 
     def __init__(self, hidden_dims: tuple = (32, 16), rep_dim: int = 8, eta: float = 1.0, eps: float = 0.1,
                  pretrain_epochs: int = 50, epochs: int = 50, steps_per_epoch: int | None = None,
-                 max_steps_per_epoch: int | None = None, batch_size: int = 128, lr: float = 1e-4, weight_decay: float = 5e-7,
+                 max_steps_per_epoch: int | None = None, batch_size: int = 128, lr: float = 1e-4,
+                 weight_decay: float = 5e-7,
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
                  verbose: int = 0):
         self.hidden_dims = hidden_dims

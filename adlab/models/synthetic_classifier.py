@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 
 from ..components.networks import mlp
-from .base import TorchDetector, check_labels, check_max_steps, check_X, clone_modules, restore_modules
+from .base import (TorchDetector, check_labels, check_max_steps, check_X, clone_modules, n_batches,
+                   restore_modules)
 
 __all__ = ["sample_uniform_box", "add_synthetic_anomalies", "SyntheticAnomalyClassifier", "classification_loss"]
 
@@ -219,9 +220,7 @@ class SyntheticAnomalyClassifier(TorchDetector):
         opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         gen = self._torch_generator()
         b = min(int(self.batch_size), tr.size)
-        n_steps = max(1, tr.size // b)  # drop the last incomplete batch
-        if self.max_steps_per_epoch is not None:
-            n_steps = min(n_steps, int(self.max_steps_per_epoch))
+        n_steps = n_batches(tr.size, b, self.max_steps_per_epoch, drop_last=True)  # no incomplete last batch
         best, best_state, waited = float("inf"), None, 0
         self.best_epoch_ = 0
         for epoch in self._progress(range(int(self.epochs)), "train"):
