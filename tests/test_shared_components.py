@@ -116,3 +116,33 @@ def test_hyperparameter_checks_name_the_bad_parameter():
             check_number("lr", bad, strict=True)
     with pytest.raises(ValueError, match="margin must be >= 0"):
         check_number("margin", -1)
+
+
+def test_balanced_sampler_covers_every_unlabeled_row_once_per_pass():
+    u_idx = torch.arange(100, 200)
+    sampler = BalancedBatchSampler(u_idx, torch.tensor([0]), b_u=25, b_a=1,
+                                   generator=torch.Generator().manual_seed(3))
+    seen = torch.cat([sampler.sample()[0] for _ in range(4)])
+    assert sorted(seen.tolist()) == list(range(100, 200))
+
+
+def test_balanced_sampler_drops_a_short_remainder_and_never_repeats_a_row_within_a_batch():
+    sampler = BalancedBatchSampler(torch.arange(10), torch.tensor([10]), b_u=4, b_a=1,
+                                   generator=torch.Generator().manual_seed(0))
+    for _ in range(20):
+        u, _ = sampler.sample()
+        assert u.numel() == 4 and u.unique().numel() == 4
+
+
+def test_balanced_sampler_is_sync_free_on_cuda():
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    dev = torch.device("cuda")
+    sampler = BalancedBatchSampler(torch.arange(10_000, device=dev), torch.arange(3, device=dev), 128, 8,
+                                   generator=torch.Generator(device=dev).manual_seed(0))
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for _ in range(200):
+            sampler.sample()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")

@@ -1,8 +1,15 @@
 """Balanced mini-batches of b_u unlabeled rows + b_a labeled anomalies, drawn on the device.
 
 Used by MNPWAD (b_u = 128, b_a configurable; the reference draws 8 anomalies with replacement),
-RoSAS and MMNet. Everything happens in torch on the training device: no host round-trips and
-no per-sample Python loops, so a batch costs O(b) regardless of the data size.
+RoSAS, MMNet and the baselines. Everything happens in torch on the training device with Python
+integers as the only bookkeeping: no host round-trips (no ``.item()``, ``unique`` or boolean
+indexing whose size the host must learn), no per-sample Python loops.
+
+Unlabeled rows are drawn as *shuffled passes*: one permutation of the unlabeled pool is cut into
+consecutive slices of b_u rows; when fewer than b_u rows remain, the rest of that pass is dropped
+and a fresh permutation starts (``drop_last`` in DataLoader terms). So a batch never repeats a
+row, every row is seen once per pass, and a step costs O(b_u) amortised (one ``randperm`` of the
+pool every ⌊n/b_u⌋ steps).
 """
 from __future__ import annotations
 
@@ -12,24 +19,14 @@ __all__ = ["sample_without_replacement", "BalancedBatchSampler"]
 
 
 def sample_without_replacement(n: int, k: int, generator: torch.Generator, device) -> torch.Tensor:
-    """k distinct indices in [0, n) (k ≤ n), O(k) expected work for k ≪ n.
+    """k distinct indices in [0, n) (k ≤ n): the first k entries of one random permutation.
 
-    Uses random keys + top-k for small populations and rejection-free "sort of random keys"
-    only over n when n is small; for large n draws k·(1+ε) integers and keeps the first k distinct.
+    Shape ``(k,)``, dtype int64, on ``device``. Sync-free (``randperm`` never asks the host for a
+    data-dependent size); O(n) work, so use :class:`BalancedBatchSampler` for repeated draws.
     """
     if k > n:
         raise ValueError(f"cannot draw {k} distinct rows from {n}")
-    if n <= 4 * k or n <= 4096:
-        return torch.randperm(n, generator=generator, device=device)[:k]
-    # draw with replacement, de-duplicate, top up until k distinct (few iterations since k ≪ n)
-    idx = torch.randint(n, (k + k // 4 + 8,), generator=generator, device=device)
-    uniq = torch.unique(idx)
-    while uniq.numel() < k:
-        extra = torch.randint(n, (k,), generator=generator, device=device)
-        uniq = torch.unique(torch.cat([uniq, extra]))
-    # unique() sorts; shuffle so the batch order is random
-    perm = torch.randperm(uniq.numel(), generator=generator, device=device)[:k]
-    return uniq[perm]
+    return torch.randperm(n, generator=generator, device=device)[:k]
 
 
 class BalancedBatchSampler:
@@ -38,8 +35,8 @@ class BalancedBatchSampler:
     Parameters
     ----------
     unlabeled_idx, anomaly_idx : 1-D LongTensors of row indices (on the device).
-    b_u : unlabeled rows per batch, drawn without replacement within a batch
-          (capped at the number of unlabeled rows).
+    b_u : unlabeled rows per batch, taken as consecutive slices of shuffled passes over the
+          unlabeled pool (distinct within a batch; capped at the pool size).
     b_a : labeled anomalies per batch, drawn *with* replacement (there may be only one).
     generator : a torch.Generator on the same device (seeded for determinism).
     """
@@ -52,17 +49,29 @@ class BalancedBatchSampler:
             raise ValueError("no labeled anomalies to sample from (y == 1 nowhere)")
         self.unlabeled_idx = unlabeled_idx
         self.anomaly_idx = anomaly_idx
-        self.b_u = min(int(b_u), unlabeled_idx.numel())
+        self.n_unlabeled = int(unlabeled_idx.numel())
+        self.n_anomalies = int(anomaly_idx.numel())
+        self.b_u = min(int(b_u), self.n_unlabeled)
         self.b_a = int(b_a)
         self.generator = generator
         self.device = unlabeled_idx.device
+        self._order = None          # current pass: a permutation of the unlabeled pool
+        self._pos = 0               # next unread position in it (a Python int: no sync)
+
+    def _next_unlabeled(self) -> torch.Tensor:
+        if self._order is None or self._pos + self.b_u > self.n_unlabeled:
+            self._order = self.unlabeled_idx[torch.randperm(self.n_unlabeled, generator=self.generator,
+                                                            device=self.device)]
+            self._pos = 0
+        u = self._order[self._pos:self._pos + self.b_u]
+        self._pos += self.b_u
+        return u
 
     def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One batch: (unlabeled row indices (b_u,), anomaly row indices (b_a,))."""
-        u = self.unlabeled_idx[sample_without_replacement(self.unlabeled_idx.numel(), self.b_u,
-                                                          self.generator, self.device)]
+        u = self._next_unlabeled()
         if self.b_a > 0:
-            a = self.anomaly_idx[torch.randint(self.anomaly_idx.numel(), (self.b_a,),
+            a = self.anomaly_idx[torch.randint(self.n_anomalies, (self.b_a,),
                                                generator=self.generator, device=self.device)]
         else:
             a = self.anomaly_idx[:0]
