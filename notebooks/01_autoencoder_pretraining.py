@@ -280,7 +280,7 @@ assert centers.shape == (k, HIDDEN[-1]) and 2 <= k <= 10
 #   on the unlabeled pool only; our by-hand version matches `pretrain_autoencoder` exactly.
 # * Without a single label, the pretrained AE already reconstructs anomalies worse than normals, and
 #   its codes show the multi-modal structure of the normal data.
-# * Differences from the authors' code (see `shared/notes/mnpwad-reference.md` §1.3): there the noise
+# * Differences from the authors' code (see [docs/references/mnpwad.md](../docs/references/mnpwad.md) §1.3): there the noise
 #   is drawn once per layer and kept fixed, a slicing bug trains on 8 rows per step, and every stage
 #   stops early on the validation normals. adlab uses real mini-batches and fresh noise, and early
 #   stopping only when you pass `X_val`.

@@ -253,7 +253,7 @@ assert log_tb[-1]["ari"] > 0.8, "the three clusters should still be recovered"
 #
 # ## 4. Textbook DEC vs. the reference code's per-batch DEC
 #
-# The authors' code (see `shared/notes/mnpwad-reference.md` §1.6) does not keep $P$ fixed. On every
+# The authors' code (see [docs/references/mnpwad.md](../docs/references/mnpwad.md) §1.6) does not keep $P$ fixed. On every
 # mini-batch it computes `p = target_distribution(q)` **from the same batch's Q, without `detach()`**,
 # and sums the KL over the batch. Two things change:
 #

@@ -329,7 +329,7 @@ assert hist[-1]["s_a"] < hist[-1]["s_u"], "labeled anomalies must end further fr
 # * **label-free** (adlab's default): no validation data; a short fixed schedule.
 # * **reference protocol**: pass the labeled 5 % validation split; MNPWAD then keeps the epoch with the
 #   best validation AUC-PR + AUC-ROC. This uses extra labels (8 validation anomalies for Pendigits) that
-#   the paper does not mention but the authors' code relies on (`shared/notes/mnpwad-reference.md` §1.1).
+#   the paper does not mention but the authors' code relies on ([docs/references/mnpwad.md](../docs/references/mnpwad.md) §1.1).
 
 # %%
 from adlab.data.adbench import load_adbench

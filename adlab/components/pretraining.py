@@ -5,7 +5,7 @@ stacked autoencoder on clean inputs.
 The architecture is the reference code's: ``Linear → LeakyReLU`` after *every* layer, the
 latent and the output included (slope 0.01), no batch norm, no dropout.
 
-Differences from the reference code (``../shared/notes/mnpwad-reference.md`` §1.3), by design:
+Differences from the reference code (``docs/references/mnpwad.md`` §1.3), by design:
 
 * mini-batches really have ``batch_size`` rows (a slicing bug makes the reference train on the
   last 8 rows of each 136-row batch);

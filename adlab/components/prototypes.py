@@ -7,7 +7,7 @@ code except :func:`init_prototypes_kmeans`, which works on numpy arrays.
 
 Where the paper (Dong et al., "Multi-Normal Prototypes Learning for Weakly Supervised Anomaly
 Detection") and the authors' reference code differ, the docstrings say which is which; see
-``../shared/notes/mnpwad-reference.md`` §1.5–1.6 and §3.
+``docs/references/mnpwad.md`` §1.5–1.6 and §3.
 """
 from __future__ import annotations
 

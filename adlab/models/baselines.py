@@ -8,7 +8,7 @@
 
 Every deep baseline trains on the device with balanced mini-batches drawn by
 :class:`adlab.components.sampling.BalancedBatchSampler` (O(batch) per step, no O(n) sampling,
-cf. ``rosas-reference.md`` §3.7), a fixed number of steps per epoch, and logs one loss per epoch.
+cf. ``docs/references/rosas.md`` §3, item 7), a fixed number of steps per epoch, and logs one loss per epoch.
 Defaults are the original papers' / authors' code's (not DeepOD's, whose DevNet and FeaWAD
 losses broadcast a (B, 1) prediction against (B,) labels; the per-sample losses here are (B,)).
 """

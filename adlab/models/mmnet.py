@@ -8,7 +8,7 @@ mask loss on the attention weights. The anomaly score reads the attention, not t
 divergence of the attention from uniform (small for unknown anomalies). The maths lives in
 :mod:`adlab.components.memory`; this module composes it into an estimator.
 
-Decisions (the paper leaves these open; see ``shared/notes/mmnet-reference.md``)
+Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
 -------------------------------------------------------------------------------
 1. Encoder ``Linear(D,H)–ReLU–Linear(H,C)``, decoder ``Linear(C,H)–ReLU–Linear(H,D)``, bias on, no
    output activation (a ReLU on ``z`` would confine queries to the positive orthant, one on ``x̂``

@@ -1,5 +1,5 @@
 """MNPWAD — Multi-Normal Prototypes learning for Weakly supervised Anomaly Detection
-(Dong, Liu, Ren, Xiong, Wu; see ``../shared/papers/mnpwad.txt``).
+(Dong, Liu, Ren, Xiong, Wu; arXiv:2408.14498, https://arxiv.org/abs/2408.14498).
 
 Pieces (each in ``adlab.components``):
 
@@ -107,7 +107,7 @@ class MNPWAD(TorchDetector):
       data is extra supervision the paper does not mention — results obtained this way are not
       comparable with label-free model selection.
 
-    Decisions — adlab's defaults vs. the paper and the reference code (``../shared/notes/mnpwad-reference.md``)
+    Decisions — adlab's defaults vs. the paper and the reference code (``docs/references/mnpwad.md``)
     ------------------------------------------------------------------------------------------------
     Measured on development splits only (``weak_split(protocol="mnpwad", random_state=100..102)`` ×
     model seeds 0–1, no validation data, test AUC-PR mean over the 6 runs); the benchmark reports on

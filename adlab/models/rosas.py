@@ -7,7 +7,7 @@ averaging (Eq. 6–7). Algorithm 1 of the paper, per step: b labeled anomalies, 
 (b anchors q + b unlabeled x⁻), one augmented batch of 3b mixes, L and L′, then
 w·L + (1 − w)·L′.
 
-Which reference adlab follows (see ``shared/notes/rosas-reference.md``): the **paper and the
+Which reference adlab follows (see ``docs/references/rosas.md``): the **paper and the
 official repository** (``xuhongzuo/rosas``), not DeepOD's re-implementation:
 
 ============================  =====================  ======================  ======================
