@@ -27,8 +27,11 @@
 # loss, backward pass, update), train a small "prototypes-only" detector with it, and finally run the
 # real `adlab.MNPWAD` with your loss inside.
 #
-# **How labs work.** Replace each `raise NotImplementedError(...)` stub with your code and run the check
-# cell below it: it prints *passed*, or raises an `AssertionError` with a hint.
+# **How labs work.** Work on your own copy: `python -m adlab.labs start 04` copies this exercise to
+# `my_labs/` (ignored by git; nothing ever overwrites it). Replace each `raise NotImplementedError(...)` stub
+# with your code and run the check cell below it: it prints *passed*, or raises an `AssertionError` that
+# says what is wrong. `python -m adlab.labs grade my_labs/04_contrastive_step_lab.ipynb` grades the whole file from a shell.
+# Cells marked **Predict, then run** ask you to write down a guess before running them.
 
 # %%
 import sys, subprocess
@@ -74,7 +77,7 @@ T0 = time.perf_counter()
 def prototype_contrastive_loss(s_max_unlabeled, s_max_anomaly, weights=None):
     """L_con = -log sigmoid(mean_U(w * s) - mean_A(s)), Eq. (9); a scalar tensor."""
     # YOUR CODE HERE (exercise 04.1)
-    raise NotImplementedError("Exercise 04.1: positive part: (weights * s_max_unlabeled).mean() (or the plain mean); negative part: s_max_anomaly.mean(); return -F.logsigmoid(positive - negative)")
+    raise NotImplementedError("Exercise 04.1: Build the two means inside Eq. (9) first; torch has a numerically safe log(sigmoid(x)).")
 
 
 # %%
@@ -90,6 +93,7 @@ fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot(gap, [prototype_contrastive_loss(g[None], torch.zeros(1)).item() for g in gap])
 ax.set_xlabel("mean_U(w s) - mean_A(s)")
 ax.set_ylabel("L_con")
+ax.set_title("the loss falls as the gap grows, never to 0")
 plt.tight_layout()
 plt.show()
 
@@ -111,11 +115,38 @@ plt.show()
 def contrastive_step(encoder, prototypes, x_unlabeled, x_anomaly, optimizer, beta=1.0):
     """One optimisation step on L_con; returns the loss before the step as a float."""
     # YOUR CODE HERE (exercise 04.2)
-    raise NotImplementedError("Exercise 04.2: encode, student_t_similarity(...).max(dim=1).values for both batches, weights, your loss; then zero_grad / backward / step; return loss.item()")
+    raise NotImplementedError("Exercise 04.2: Forward pass for both batches, the weights, the loss, then the three calls of every training loop.")
 
 
 # %%
 check_exercise("04.2", contrastive_step)
+
+# %% [markdown]
+# **Predict, then run.** Run one step with the weights $w$ detached and one without, from the same start. Predict:
+# is the *loss value* the same? Are the *prototypes after the step* the same? Write your guesses down, then run.
+
+# %%
+def step_with_detached_weights(encoder, prototypes, x_unlabeled, x_anomaly, optimizer, beta=1.0):
+    s_u = student_t_similarity(encoder(x_unlabeled), prototypes).max(dim=1).values
+    s_a = student_t_similarity(encoder(x_anomaly), prototypes).max(dim=1).values
+    loss = prototype_contrastive_loss(s_u, s_a, normality_weights(s_u, beta).detach())
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+results = {}
+for name, step in (("w attached", contrastive_step), ("w detached", step_with_detached_weights)):
+    torch.manual_seed(SEED)
+    enc = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.LeakyReLU(), torch.nn.Linear(8, 4))
+    protos = torch.nn.Parameter(torch.randn(3, 4))
+    x_u, x_a = torch.rand(64, 6), torch.rand(8, 6) + 0.5
+    loss = step(enc, protos, x_u, x_a, torch.optim.SGD([*enc.parameters(), protos], lr=1.0), beta=4.0)
+    results[name] = (loss, protos.detach().clone())
+(l1, p1), (l2, p2) = results.values()
+print(f"loss before the step: {l1:.6f} (attached) vs {l2:.6f} (detached)")
+print(f"largest difference between the prototypes after the step: {float((p1 - p2).abs().max()):.2e}")
 
 # %% [markdown]
 # ## A prototypes-only detector
@@ -157,6 +188,7 @@ fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot(np.convolve(losses, np.ones(20) / 20, mode="valid"))
 ax.set_xlabel("step")
 ax.set_ylabel("L_con (moving average)")
+ax.set_title("training the prototypes-only detector")
 plt.tight_layout()
 plt.show()
 print(f"prototype score, test AUC-PR: {ap_before:.3f} before training -> {ap_after:.3f} after "
@@ -172,7 +204,7 @@ assert ap_after > ap_before
 
 # %%
 from adlab import MNPWAD
-from adlab.labs import plug_in
+from adlab.labs import check_trains_like_adlab, plug_in
 
 params = dict(epochs=adlab.config.fast_or(30, 3), n_batches_per_epoch=adlab.config.fast_or(64, 16),
               pretrain_epochs=adlab.config.fast_or(20, 2), n_prototypes=3, early_stopping=False,
@@ -184,4 +216,9 @@ print(f"calls to your loss: {dict(calls)}")
 print(f"MNPWAD with your contrastive loss: test AUC-PR = {ap:.3f} (anomaly share {split.y_test.mean():.3f})")
 assert calls["prototype_contrastive_loss"] > 0
 assert ap > 3 * split.y_test.mean()
+# the final check: the model trained with your loss must score like the one trained with adlab's
+check_trains_like_adlab(lambda: MNPWAD(**dict(params, epochs=2, n_batches_per_epoch=4, pretrain=False)),
+                        split.X_train, split.y_train,
+                        {"adlab.models.mnpwad": {"prototype_contrastive_loss": prototype_contrastive_loss}},
+                        X_score=split.X_test)
 print(f"lab ran in {time.perf_counter() - T0:.1f} s")

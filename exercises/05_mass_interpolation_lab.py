@@ -29,11 +29,18 @@
 # $$ L = \ell\bigl(s(\tilde x), \tilde y\bigr) + \ell\Bigl(s(\tilde x), \textstyle\sum_i \lambda_i\, s(x_i)\Bigr),
 #    \qquad \ell = \text{smooth-}\ell_1. $$
 #
-# A hidden anomaly in the unlabeled set still gets a wrong target, but the consistency term ties its
-# score to the scores of its neighbours in input space, which limits the damage.
+# Why is this robust to contamination? A hidden anomaly in the unlabeled set still carries a wrong target (−1).
+# The paper (§4.1) credits the **interpolation** itself: such a row is far more often mixed with genuine normal rows
+# or labeled anomalies than with another hidden anomaly, so its wrong label enters a mixed target only with its
+# weight λ — the contamination is *diluted* — and the contaminated region is also covered by mixtures of correctly
+# labeled rows. The consistency term has another job: it asks for scores that vary smoothly along the mixtures, so
+# that they describe continuous degrees of abnormality.
 #
-# **How labs work.** Replace each `raise NotImplementedError(...)` stub with your code and run the check
-# cell below it: it prints *passed*, or raises an `AssertionError` with a hint.
+# **How labs work.** Work on your own copy: `python -m adlab.labs start 05` copies this exercise to
+# `my_labs/` (ignored by git; nothing ever overwrites it). Replace each `raise NotImplementedError(...)` stub
+# with your code and run the check cell below it: it prints *passed*, or raises an `AssertionError` that
+# says what is wrong. `python -m adlab.labs grade my_labs/05_mass_interpolation_lab.ipynb` grades the whole file from a shell.
+# Cells marked **Predict, then run** ask you to write down a guess before running them.
 
 # %%
 import sys, subprocess
@@ -78,7 +85,7 @@ T0 = time.perf_counter()
 def mix_batch(x, y, lam, idx):
     """x_mix (n, D) = sum_j lam[:, j] x[idx[:, j]], y_mix (n,) likewise, Eq. (3)."""
     # YOUR CODE HERE (exercise 05.1)
-    raise NotImplementedError("Exercise 05.1: x[idx] is (n, k, D): weight it with lam (add a trailing axis) and sum over the k axis; y[idx] is (n, k)")
+    raise NotImplementedError("Exercise 05.1: Indexing x with idx gives every partner at once; weight them and sum over the partner axis.")
 
 
 # %%
@@ -101,7 +108,7 @@ check_exercise("05.1", mix_batch)
 def mass_interpolation(x, y, k=2, alpha=0.5, generator=None, *, weights="beta"):
     """Mass interpolation, Eq. (3): returns x_mix (n, D), y_mix (n,), lam (n, k), idx (n, k)."""
     # YOUR CODE HERE (exercise 05.2)
-    raise NotImplementedError("Exercise 05.2: lam from sample_mixing_weights(...); idx = torch.stack([torch.arange(n), randperm, ...], dim=1); then your mix_batch")
+    raise NotImplementedError("Exercise 05.2: Draw lam first, then one column of partners per mixture member (the first one is the row itself); mix with your mix_batch.")
 
 
 # %%
@@ -122,6 +129,8 @@ for alpha in (0.5, 1.0, 4.0):
     lam = mass_interpolation(torch.zeros(3000, 1), torch.zeros(3000), 2, alpha, gen)[2][:, 0]
     axes[0].hist(lam.numpy(), bins=40, histtype="step", density=True, label=f"alpha={alpha}")
 axes[0].set_xlabel("lambda_1")
+axes[0].set_ylabel("density")
+axes[0].set_title("alpha < 1 keeps mixtures near a real sample")
 axes[0].legend()
 x_toy = torch.cat([torch.randn(150, 2, generator=gen) * 0.6, torch.randn(15, 2, generator=gen) * 0.4 + 3])
 y_toy = torch.cat([-torch.ones(150), torch.ones(15)])
@@ -129,11 +138,23 @@ x_mix, y_mix, lam, idx = mass_interpolation(x_toy, y_toy, 2, 0.5, gen)
 sc = axes[1].scatter(x_mix[:, 0], x_mix[:, 1], c=y_mix, cmap="coolwarm", s=10, vmin=-1, vmax=1)
 axes[1].scatter(x_toy[y_toy > 0, 0], x_toy[y_toy > 0, 1], marker="x", c="black", s=25, label="labeled anomalies")
 axes[1].set_title("interpolated batch, coloured by target y_mix")
+axes[1].set_xlabel("feature 1")
+axes[1].set_ylabel("feature 2")
 axes[1].legend(fontsize=8)
 fig.colorbar(sc, ax=axes[1])
 plt.tight_layout()
 plt.show()
 assert float(y_mix.min()) >= -1 - 1e-6 and float(y_mix.max()) <= 1 + 1e-6
+
+# %% [markdown]
+# **Predict, then run.** With $\alpha = 0.5$, what fraction of the mixtures keep at least 90 % of one real sample
+# ($\lambda_1 < 0.1$ or $\lambda_1 > 0.9$)? And with $\alpha = 4$? Write your guesses down, then run the cell.
+
+# %%
+for alpha in (0.5, 4.0):
+    lam1 = mass_interpolation(torch.zeros(20000, 1), torch.zeros(20000), 2, alpha, torch.Generator().manual_seed(SEED))[2][:, 0]
+    near_one_sample = float(((lam1 < 0.1) | (lam1 > 0.9)).float().mean())
+    print(f"alpha={alpha}: {near_one_sample:.1%} of the mixtures keep at least 90 % of one sample")
 
 # %% [markdown]
 # ## Exercise 5.3 — the scoring loss with the consistency term (Eq. 4)
@@ -149,7 +170,7 @@ assert float(y_mix.min()) >= -1 - 1e-6 and float(y_mix.max()) <= 1 + 1e-6
 def continuous_scoring_loss(score_mix, y_mix, score_parts, lam, consistency=True, beta=1.0):
     """RoSAS scoring loss L, Eq. (4): returns (L, target_term, consistency_term), three scalars."""
     # YOUR CODE HERE (exercise 05.3)
-    raise NotImplementedError("Exercise 05.3: target_term = F.smooth_l1_loss(score_mix, y_mix, beta=beta); consistency target = (lam * score_parts).sum(dim=1)")
+    raise NotImplementedError("Exercise 05.3: Two Smooth-L1 terms, both averaged over the batch: against what target, and against what combination of scores?")
 
 
 # %%
@@ -163,6 +184,7 @@ check_exercise("05.3", continuous_scoring_loss)
 
 # %%
 from adlab import RoSAS
+from adlab.labs import check_trains_like_adlab
 
 X, y = load_adbench("pendigits")
 split = weak_split(X, y, protocol="rosas", random_state=SEED)
@@ -174,4 +196,9 @@ print(f"calls to your functions: {dict(calls)}")
 print(f"RoSAS with your interpolation and loss: test AUC-PR = {ap:.3f} (anomaly share {split.y_test.mean():.3f})")
 assert calls["mass_interpolation"] > 0 and calls["continuous_scoring_loss"] > 0
 assert ap > 5 * split.y_test.mean()
+# the final check: a detached consistency target gives the same loss values but trains a different scorer
+check_trains_like_adlab(lambda: RoSAS(epochs=2, n_batches_per_epoch=4, random_state=SEED), split.X_train, split.y_train,
+                        {"adlab.models.rosas": {"mass_interpolation": mass_interpolation,
+                                                "continuous_scoring_loss": continuous_scoring_loss}},
+                        X_score=split.X_test)
 print(f"lab ran in {time.perf_counter() - T0:.1f} s")

@@ -25,16 +25,23 @@
 #
 # **Hard shrinkage** switches off every item with a weight below $\gamma$ (exactly 0, and no gradient), so a
 # query is rebuilt from a few items only — an anomaly cannot be reconstructed by blending many normal items.
-# The score reads the attention itself. A query that matches some item has a *peaked* attention; an
-# unknown anomaly matches nothing and attends almost uniformly. The divergence from uniform, Eq. (18),
+# The score also reads the attention itself, through its divergence from uniform, Eq. (18):
 #
-# $$ S_{KL} = D_{KL}(u \,\|\, w) = -\frac{1}{N}\sum_{j} \log w_j - \log N \;\ge 0, $$
+# $$ S_{KL} = D_{KL}(u \,\|\, w) = -\frac{1}{N}\sum_{j} \log w_j - \log N \;\ge 0. $$
 #
-# is therefore *high for familiar* samples, and MMNet's score $S = -(S_{sum} + \lambda S_{KL})$ (Eq. 19)
-# flags unfamiliar ones.
+# The paper's argument (§III-G, Fig. 4): a familiar query matches some item and has a *peaked* attention, an unknown
+# anomaly should match nothing and attend almost uniformly, so $S_{KL}$ should be high for familiar samples and
+# $S = -(S_{sum} + \lambda S_{KL})$ (Eq. 19) should flag unfamiliar ones. **That is an argument, not a property of
+# dot-product addressing**: the logits $z \cdot m_j$ grow with the size of the code, and an input far from the data
+# often gets a larger code and a *more* peaked attention. adlab measures what happens: notebook 09 and the MMNet
+# ablation in `docs/RESULTS.md` score with $S_{KL}$ alone and find it far weaker than $S_{sum}$ alone, and the last
+# cell of this lab prints both for your model. The predict-then-run cell below shows the mechanism.
 #
-# **How labs work.** Replace each `raise NotImplementedError(...)` stub with your code and run the check
-# cell below it: it prints *passed*, or raises an `AssertionError` with a hint.
+# **How labs work.** Work on your own copy: `python -m adlab.labs start 06` copies this exercise to
+# `my_labs/` (ignored by git; nothing ever overwrites it). Replace each `raise NotImplementedError(...)` stub
+# with your code and run the check cell below it: it prints *passed*, or raises an `AssertionError` that
+# says what is wrong. `python -m adlab.labs grade my_labs/06_memory_addressing_lab.ipynb` grades the whole file from a shell.
+# Cells marked **Predict, then run** ask you to write down a guess before running them.
 
 # %%
 import sys, subprocess
@@ -80,7 +87,7 @@ from adlab.components import memory as mem
 def hard_shrinkage(w, threshold, eps=1e-12):
     """w_tilde (n, N): max(w - gamma, 0) * w / (|w - gamma| + eps), Eq. (5)."""
     # YOUR CODE HERE (exercise 06.1)
-    raise NotImplementedError("Exercise 06.1: translate Eq. (5) term by term: torch.relu gives max(., 0), .abs() gives |.|")
+    raise NotImplementedError("Exercise 06.1: Translate Eq. (5) term by term; which torch function gives max(., 0)?")
 
 
 # %%
@@ -97,7 +104,7 @@ check_exercise("06.1", hard_shrinkage)
 def l1_renormalise(w_tilde, fallback=None, eps=1e-12):
     """w_hat (n, N): rows of w_tilde divided by their sum; all-zero rows taken from fallback, Eq. (6)."""
     # YOUR CODE HERE (exercise 06.2)
-    raise NotImplementedError("Exercise 06.2: row sums with keepdim=True, clamp_min(eps) before dividing; torch.where(row sum > 0, ..., fallback) picks the fallback rows")
+    raise NotImplementedError("Exercise 06.2: Row sums first; then decide, row by row, between the divided row and the fallback.")
 
 
 # %%
@@ -121,6 +128,8 @@ used_after = (w_hat > 0).sum(dim=1).float()
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.hist([used_before.numpy(), used_after.numpy()], bins=np.arange(0.5, 17.5), label=["softmax w (> 1e-3)", "shrunk w_hat (> 0)"])
 ax.set_xlabel("memory items used by a query")
+ax.set_ylabel("queries")
+ax.set_title("shrinkage leaves a few items per query")
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -138,11 +147,25 @@ assert used_after.mean() < used_before.mean()
 def attention_kl_score(log_w):
     """S_KL (n,) = -mean_j log w_j - log N, Eq. (18)."""
     # YOUR CODE HERE (exercise 06.3)
-    raise NotImplementedError("Exercise 06.3: the mean over the N items of log w, and log N with N = log_w.shape[1]; mind the signs")
+    raise NotImplementedError("Exercise 06.3: Eq. (18) is an average over the items plus a constant; check the sign on a uniform row.")
 
 
 # %%
 check_exercise("06.3", attention_kl_score)
+
+# %% [markdown]
+# **Predict, then run.** Take a few queries and move them away from the data along their own direction: $c \cdot z$
+# for $c = 0.1, 1, 10$, against a fixed random memory. Does the attention become flatter or more peaked, and does
+# $S_{KL}$ go down (looks unknown) or up (looks familiar)? Write your guess down, then run the cell.
+
+# %%
+g = torch.Generator().manual_seed(SEED)
+memory_demo = torch.randn(16, 8, generator=g)
+z_demo = torch.randn(200, 8, generator=g)
+for c in (0.1, 1.0, 10.0):
+    _, log_w_demo = mem.attention_weights(mem.memory_logits(c * z_demo, memory_demo))
+    print(f"c={c:>4}: largest attention weight {float(log_w_demo.exp().max(dim=1).values.mean()):.2f} on average, "
+          f"S_KL {float(attention_kl_score(log_w_demo).mean()):.2f}")
 
 # %% [markdown]
 # ## Your addressing and score inside the real MMNet
@@ -153,6 +176,7 @@ check_exercise("06.3", attention_kl_score)
 
 # %%
 from adlab import MMNet
+from adlab.labs import check_trains_like_adlab
 
 X, y = load_adbench("pendigits")
 split = weak_split(X, y, protocol="mmnet", random_state=SEED)
@@ -168,4 +192,8 @@ print(f"MMNet with your addressing and score: test AUC-PR = {ap:.3f} (anomaly sh
 print(f"AUC-PR of -S_sum: {auc_pr(split.y_test, -parts['s_sum']):.3f}, of -S_KL: {auc_pr(split.y_test, -parts['s_kl']):.3f}")
 assert min(calls.values()) > 0 and len(calls) == 2 and score_calls["attention_kl_score"] > 0
 assert ap > 3 * split.y_test.mean()
+# the final check: the model trained with your addressing must score like the one trained with adlab's
+check_trains_like_adlab(lambda: MMNet(epochs=2, random_state=SEED), split.X_train, split.y_train,
+                        {"adlab.components.memory": {"hard_shrinkage": hard_shrinkage, "l1_renormalise": l1_renormalise},
+                         "adlab.models.mmnet": {"attention_kl_score": attention_kl_score}}, X_score=split.X_test)
 print(f"lab ran in {time.perf_counter() - T0:.1f} s")

@@ -29,10 +29,11 @@
 # You will write the three steps yourself, compare them with `adlab.data.protocol.weak_split`, and train
 # RoSAS on *your* split.
 #
-# **How labs work.** Each exercise is a function with a `YOUR CODE HERE` stub. Replace the
-# `raise NotImplementedError(...)` line with your code and run the check cell below it: it says
-# *passed*, or raises an `AssertionError` with a hint. The same checks grade your file from a shell:
-# `ADLAB_LAB_TARGET=exercises pytest tests/labs`.
+# **How labs work.** Each exercise is a function with a `YOUR CODE HERE` stub. Work on your own copy: `python -m adlab.labs start 01` copies this exercise to
+# `my_labs/` (ignored by git; nothing ever overwrites it). Replace each `raise NotImplementedError(...)` stub
+# with your code and run the check cell below it: it prints *passed*, or raises an `AssertionError` that
+# says what is wrong. `python -m adlab.labs grade my_labs/01_weak_split_lab.ipynb` grades the whole file from a shell.
+# Cells marked **Predict, then run** ask you to write down a guess before running them.
 
 # %%
 import sys, subprocess
@@ -91,7 +92,7 @@ def min_max_scale(X_train, X_other):
     X_train (n, d), X_other (m, d) -> (X_train_scaled (n, d), X_other_scaled (m, d)).
     """
     ### BEGIN SOLUTION
-    ### HINT: per-feature min and max of X_train (axis=0); np.where(hi > lo, hi - lo, 1.0) avoids dividing by zero; return a tuple of two arrays
+    ### HINT: Which rows may the statistics come from? Compute them once, apply the same map to both arrays, and decide what a column with max == min becomes.
     lo, hi = X_train.min(axis=0), X_train.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
     return (X_train - lo) / span, (X_other - lo) / span
@@ -113,7 +114,7 @@ check_exercise("01.1", min_max_scale)
 def label_few_anomalies(y_true, n_labeled, rng):
     """Weak labels: 1 for ``n_labeled`` random anomalies of ``y_true`` (n,), 0 elsewhere. Returns (n,) int."""
     ### BEGIN SOLUTION
-    ### HINT: np.flatnonzero(y_true == 1) gives the anomaly rows; pick n_labeled of them with rng.choice(..., replace=False); check the count first
+    ### HINT: Find where the anomalies are first; the rng argument can pick without replacement. What should happen when there are too few?
     anomalies = np.flatnonzero(np.asarray(y_true) == 1)
     if n_labeled > len(anomalies):
         raise ValueError(f"cannot label {n_labeled} anomalies: only {len(anomalies)} exist")
@@ -143,7 +144,7 @@ check_exercise("01.2", label_few_anomalies)
 def set_contamination(X, y_true, contamination, rng, swap_fraction=0.05):
     """Unlabeled set with anomaly share ``contamination``. X (n, d), y_true (n,) -> (X_new (m, d), y_new (m,))."""
     ### BEGIN SOLUTION
-    ### HINT: split normals and anomalies; target = round(n_normal * c / (1 - c)); subsample with rng.choice, or build new rows from copies of real anomalies (rng.integers picks rows, rng.permutation picks features)
+    ### HINT: Work out the target number of anomalies first; then there are two cases, too many (keep some) and too few (make more).
     X, y_true = np.asarray(X), np.asarray(y_true)
     normals, anomalies = X[y_true == 0], X[y_true == 1]
     target = int(round(len(normals) * contamination / (1.0 - contamination)))
@@ -200,6 +201,26 @@ assert int(y_mine.sum()) == r["n_labeled"] == 30
 assert int(y_unl_true.sum()) == contamination_target(int((y_unl_true == 0).sum()), 0.02)
 assert abs(share - r["contamination_achieved"]) < 0.002
 
+# %% [markdown]
+# **Predict, then run.** After 30 anomalies were labeled, what is left of pendigits' training anomalies sits in the
+# unlabeled rows. Ask `set_contamination` for 5 % instead of 2 %: will it *remove* or *inject* anomalies, and will the
+# normal rows change? Write your guess down, then run the cell.
+
+# %%
+y_unl_before = y_train_true_full[weak == 0]
+X_unl5, y_unl5 = set_contamination(X_train_full[weak == 0], y_unl_before, 0.05, np.random.default_rng(SEED))
+n_before, n_after = int(y_unl_before.sum()), int(y_unl5.sum())
+print(f"unlabeled anomalies: {n_before} before, {n_after} after "
+      f"({'injected' if n_after > n_before else 'removed'} {abs(n_after - n_before)}); "
+      f"normal rows: {int((y_unl_before == 0).sum())} before, {int((y_unl5 == 0).sum())} after; "
+      f"share now {y_unl5.mean():.2%}")
+
+# %% [markdown] tags=["solution"]
+# **Answer.** It injects. Pendigits has about 2.3 % anomalies, and 30 of the training ones were taken out as labeled
+# anomalies, so the unlabeled rows hold fewer than the $n \cdot 0.05 / 0.95$ the target needs: every real one is kept
+# and copies with a few swapped features fill the gap. The normal rows never change — the target is defined
+# relative to them — so only the anomaly count moves.
+
 # %%
 fig, ax = plt.subplots(figsize=(6, 2.5))
 names = ["unlabeled normals", "hidden anomalies", "labeled anomalies"]
@@ -212,6 +233,7 @@ ax.barh(pos - 0.2, theirs, height=0.4, label="weak_split(protocol='rosas')")
 ax.set_yticks(pos, names)
 ax.set_xscale("log")
 ax.set_xlabel("rows (log scale)")
+ax.set_title("the two splits have the same composition")
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()

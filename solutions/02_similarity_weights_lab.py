@@ -29,8 +29,11 @@
 # You write both, check them against `adlab.components.prototypes`, and run `adlab.MNPWAD` with *your*
 # functions inside.
 #
-# **How labs work.** Replace each `raise NotImplementedError(...)` stub with your code and run the check
-# cell below it: it prints *passed*, or raises an `AssertionError` with a hint.
+# **How labs work.** Work on your own copy: `python -m adlab.labs start 02` copies this exercise to
+# `my_labs/` (ignored by git; nothing ever overwrites it). Replace each `raise NotImplementedError(...)` stub
+# with your code and run the check cell below it: it prints *passed*, or raises an `AssertionError` that
+# says what is wrong. `python -m adlab.labs grade my_labs/02_similarity_weights_lab.ipynb` grades the whole file from a shell.
+# Cells marked **Predict, then run** ask you to write down a guess before running them.
 
 # %%
 import sys, subprocess
@@ -72,7 +75,7 @@ T0 = time.perf_counter()
 def student_t_similarity(z, prototypes, alpha=1.0, normalize=True):
     """Student-t similarity (n, k) between latents z (n, H) and prototypes (k, H), Eq. (6)."""
     ### BEGIN SOLUTION
-    ### HINT: F.normalize(x, dim=1) when normalize; d2 = squared distances (n, k) by broadcasting; then (1 + d2 / alpha) ** (-(alpha + 1) / 2)
+    ### HINT: Normalise first when asked; broadcasting an (n, 1, H) against a (1, k, H) tensor gives every pair at once. Keep everything in torch.
     if normalize:
         z = F.normalize(z, dim=1)
         prototypes = F.normalize(prototypes, dim=1)
@@ -99,6 +102,7 @@ ax.axvline(2.0, color="grey", ls=":", lw=1)
 ax.text(2.05, 0.8, "largest distance\nbetween unit vectors", fontsize=8)
 ax.set_xlabel("distance to the prototype")
 ax.set_ylabel("similarity s")
+ax.set_title("a larger alpha gives a heavier tail")
 ax.legend()
 plt.tight_layout()
 plt.show()
@@ -114,7 +118,7 @@ plt.show()
 def normality_weights(s_max, beta=1.0, renormalize=False):
     """w (n,) = sigmoid(beta * s_max), optionally divided by its mean, Eq. (7)."""
     ### BEGIN SOLUTION
-    ### HINT: torch.sigmoid(beta * s_max); with renormalize, divide by w.mean()
+    ### HINT: Eq. (7) is one line; the option rescales by a batch statistic. Keep everything in torch.
     w = torch.sigmoid(beta * s_max)
     if renormalize:
         w = w / w.mean().clamp_min(1e-12)
@@ -124,6 +128,32 @@ def normality_weights(s_max, beta=1.0, renormalize=False):
 
 # %%
 check_exercise("02.2", normality_weights)
+
+# %% [markdown]
+# **Predict, then run.** `student_t_similarity(z, u).detach()` returns exactly the same numbers as your function.
+# Predict: (a) does it pass check 02.1? (b) inside MNPWAD, which losses could still move the encoder and the
+# prototypes through $s$? Write your guesses down, then run the cell.
+
+# %%
+def detached_similarity(z, prototypes, alpha=1.0, normalize=True):
+    return student_t_similarity(z, prototypes, alpha, normalize).detach()
+
+
+exercise = "02.1"
+try:
+    check_exercise(exercise, detached_similarity)
+except AssertionError as err:
+    print("check 02.1 on the detached similarity:", err)
+z_demo = torch.randn(4, 5, requires_grad=True)
+print("does the detached output carry a gradient?", detached_similarity(z_demo, torch.randn(3, 5)).requires_grad)
+
+# %% [markdown] tags=["solution"]
+# **Answer.** (a) No. The values are right, but the check backpropagates through your output, as training does, and
+# finds no gradient with respect to `z` or the prototypes. (b) None: the contrastive loss (Eq. 9), the DEC loss and
+# the normality weights all depend on the encoder and the prototypes *only* through $s$, so with a detached $s$ they
+# are constants for the optimiser, and only the reconstruction and score losses still train the encoder. MNPWAD then
+# trains a different model, which may even score well on one data set: the AUC-PR alone cannot tell you. That is why
+# the last cell of this lab compares the model trained with your functions with the one trained with adlab's.
 
 # %% [markdown]
 # ## Who gets a high weight?
@@ -143,12 +173,16 @@ torch.testing.assert_close(w, P.normality_weights(P.student_t_similarity(zb, ub,
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
 sc = axes[0].scatter(Xb[:, 0], Xb[:, 1], c=w.numpy(), s=8, cmap="viridis")
 axes[0].scatter(centers[:, 0], centers[:, 1], marker="*", s=200, c="red", label="prototypes")
-axes[0].set_title("normality weight w_i")
+axes[0].set_title("normality weight w_i of each row")
+axes[0].set_xlabel("feature 1")
+axes[0].set_ylabel("feature 2")
 axes[0].legend(fontsize=8)
 fig.colorbar(sc, ax=axes[0])
 axes[1].hist(w[yb == 0].numpy(), bins=30, alpha=0.6, density=True, label="normal")
 axes[1].hist(w[yb == 1].numpy(), bins=30, alpha=0.6, density=True, label="anomaly")
 axes[1].set_xlabel("w")
+axes[1].set_ylabel("density")
+axes[1].set_title("anomalies get lower weights")
 axes[1].legend()
 plt.tight_layout()
 plt.show()
@@ -166,7 +200,7 @@ from adlab import MNPWAD
 from adlab.data.adbench import load_adbench
 from adlab.data.protocol import weak_split
 from adlab.evaluation.metrics import auc_pr
-from adlab.labs import plug_in
+from adlab.labs import check_trains_like_adlab, plug_in
 
 X, y = load_adbench("pendigits")
 split = weak_split(X, y, protocol="rosas", random_state=SEED)
@@ -181,4 +215,9 @@ print(f"calls to your functions: {dict(calls)}")
 print(f"MNPWAD with your similarity and weights: test AUC-PR = {ap:.3f} (anomaly share {split.y_test.mean():.3f})")
 assert calls["student_t_similarity"] > 0 and calls["normality_weights"] > 0
 assert ap > 3 * split.y_test.mean()
+# the final check: the AUC-PR cannot tell a detached similarity from the right one, the trained model can
+check_trains_like_adlab(lambda: MNPWAD(**dict(params, epochs=2, n_batches_per_epoch=4, pretrain=False)),
+                        split.X_train, split.y_train,
+                        {"adlab.models.mnpwad": {"student_t_similarity": student_t_similarity,
+                                                 "normality_weights": normality_weights}}, X_score=split.X_test)
 print(f"lab ran in {time.perf_counter() - T0:.1f} s")

@@ -27,8 +27,11 @@
 # cluster cannot swallow the small ones. Pulling $Q$ towards $P$ moves every prototype to the centre of
 # the rows it is most confident about.
 #
-# **How labs work.** Replace each `raise NotImplementedError(...)` stub with your code and run the check
-# cell below it: it prints *passed*, or raises an `AssertionError` with a hint.
+# **How labs work.** Work on your own copy: `python -m adlab.labs start 03` copies this exercise to
+# `my_labs/` (ignored by git; nothing ever overwrites it). Replace each `raise NotImplementedError(...)` stub
+# with your code and run the check cell below it: it prints *passed*, or raises an `AssertionError` that
+# says what is wrong. `python -m adlab.labs grade my_labs/03_dec_clustering_lab.ipynb` grades the whole file from a shell.
+# Cells marked **Predict, then run** ask you to write down a guess before running them.
 
 # %%
 import sys, subprocess
@@ -67,7 +70,7 @@ T0 = time.perf_counter()
 def soft_assignment(s):
     """Q (n, k): q_ij = s_ij / sum_j' s_ij', Eq. (8)."""
     ### BEGIN SOLUTION
-    ### HINT: divide s by its row sums (sum over dim=1 with keepdim=True)
+    ### HINT: Which axis indexes the prototypes? keepdim=True keeps the shapes broadcastable.
     return s / s.sum(dim=1, keepdim=True).clamp_min(1e-12)
     ### END SOLUTION
 
@@ -86,7 +89,7 @@ check_exercise("03.1", soft_assignment)
 def target_distribution(q):
     """P (n, k) from Q (n, k), Eq. (8)."""
     ### BEGIN SOLUTION
-    ### HINT: f = q.sum(dim=0) (one frequency per cluster); p = q ** 2 / f; then make every row sum to 1
+    ### HINT: Three steps: one frequency per cluster, the sharpened and rebalanced values, then a normalisation per row.
     f = q.sum(dim=0, keepdim=True).clamp_min(1e-12)
     p = q.pow(2) / f
     return p / p.sum(dim=1, keepdim=True).clamp_min(1e-12)
@@ -107,7 +110,7 @@ check_exercise("03.2", target_distribution)
 def clustering_kl_loss(p, q, reduction="sum"):
     """KL(P || Q) of two (n, k) row-stochastic matrices; a scalar tensor."""
     ### BEGIN SOLUTION
-    ### HINT: per row: (p * (log p - log q)).sum(dim=1), with torch.log(x.clamp_min(1e-12)); then .sum() or .mean()
+    ### HINT: The KL of each row first, then the reduction; a zero probability must not give nan.
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     kl_rows = (p * (torch.log(p.clamp_min(1e-12)) - torch.log(q.clamp_min(1e-12)))).sum(dim=1)
@@ -134,10 +137,25 @@ for ax, m, name in zip(axes, (q, p), ("Q (soft assignment)", "P (target)")):
     for (i, j), v in np.ndenumerate(m.numpy()):
         ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8)
     ax.set_title(name)
-    ax.set_xlabel("prototype")
+    ax.set_xlabel("prototype j")
+    ax.set_ylabel("row i")
 plt.tight_layout()
 plt.show()
 assert (p.max(dim=1).values >= q.max(dim=1).values - 1e-6).all()
+
+# %% [markdown]
+# **Predict, then run.** Take a $Q$ whose five rows are all $[0.6, 0.3, 0.1]$: every row is equally unsure. Is its $P$
+# sharper than $Q$, and what is $\mathrm{KL}(P\|Q)$? Write your guess down, then run the cell.
+
+# %%
+q_same = torch.tensor([[0.6, 0.3, 0.1]]).repeat(5, 1)
+p_same = target_distribution(q_same)
+print("P of identical rows:", p_same[0].numpy().round(3), " KL(P||Q) =", float(clustering_kl_loss(p_same, q_same)))
+
+# %% [markdown] tags=["solution"]
+# **Answer.** $P = Q$ and the loss is 0. With identical rows, $f_j = n\,q_j$, so $q_j^2 / f_j = q_j / n$: after the row
+# normalisation you get $q$ back. *Any* $Q$ whose rows are all equal is a fixed point of the DEC target, not only one-hot
+# or uniform rows, so a clustering that has collapsed to "every row looks the same" gets no signal to leave it.
 
 # %% [markdown]
 # ## A tiny DEC: prototypes find the clusters
@@ -167,8 +185,12 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
 axes[0].scatter(Xb[:, 0], Xb[:, 1], s=5, c="lightgrey")
 axes[0].scatter(start[:, 0], start[:, 1], marker="x", s=80, c="black", label="start")
 axes[0].scatter(protos.detach()[:, 0], protos.detach()[:, 1], marker="*", s=200, c="red", label="after DEC")
+axes[0].set_xlabel("feature 1")
+axes[0].set_ylabel("feature 2")
+axes[0].set_title("prototypes move to the clusters")
 axes[0].legend(fontsize=8)
 axes[1].plot(losses)
+axes[1].set_title("clustering loss during the steps")
 axes[1].set_xlabel("step")
 axes[1].set_ylabel("KL(P||Q)")
 plt.tight_layout()
@@ -189,7 +211,7 @@ from adlab import MNPWAD
 from adlab.data.adbench import load_adbench
 from adlab.data.protocol import weak_split
 from adlab.evaluation.metrics import auc_pr
-from adlab.labs import plug_in
+from adlab.labs import check_trains_like_adlab, plug_in
 
 X, y = load_adbench("pendigits")
 split = weak_split(X, y, protocol="rosas", random_state=SEED)
@@ -204,4 +226,10 @@ print(f"calls to your functions: {dict(calls)}")
 print(f"MNPWAD with your DEC loss: test AUC-PR = {ap:.3f} (anomaly share {split.y_test.mean():.3f})")
 assert min(calls.values()) > 0 and len(calls) == 3
 assert ap > 3 * split.y_test.mean()
+# the final check: a detached P gives the same loss values but trains a different model
+check_trains_like_adlab(lambda: MNPWAD(**dict(params, epochs=2, n_batches_per_epoch=4, pretrain=False)),
+                        split.X_train, split.y_train,
+                        {"adlab.models.mnpwad": {"soft_assignment": soft_assignment,
+                                                 "target_distribution": target_distribution,
+                                                 "clustering_kl_loss": clustering_kl_loss}}, X_score=split.X_test)
 print(f"lab ran in {time.perf_counter() - T0:.1f} s")

@@ -40,14 +40,17 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import linecache
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "ROOT", "SOLUTIONS", "EXERCISES", "SOLUTION_TAG", "LabSyntaxError", "Exercise", "lab_sources",
     "lab_id", "make_exercise", "notebook_json", "build_outputs", "write_outputs", "stale_outputs",
-    "check_calls", "definition_source", "lab_namespace", "lab_path",
+    "check_calls", "definition_source", "lab_namespace", "lab_path", "lab_text", "MANIFEST",
+    "EditedOutputError", "edited_outputs", "read_manifest",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,8 +281,81 @@ def build_outputs(root: Path = ROOT) -> dict[str, str]:
     return outputs
 
 
-def write_outputs(outputs: dict[str, str], out_root: Path) -> list[Path]:
-    """Write ``outputs`` under ``out_root``; return the files whose bytes changed."""
+MANIFEST = f"{EXERCISES}/GENERATED.sha256"
+
+
+class EditedOutputError(ValueError):
+    """``build`` would overwrite generated files that were edited by hand (``.paths`` lists them)."""
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+        super().__init__(
+            "refusing to overwrite " + ", ".join(paths) + ": they differ from what `build` generated last time "
+            "(edited by hand?). Keep your own answers in my_labs/ (`python -m adlab.labs start NN` copies a fresh "
+            "exercise there); rerun with `--force` to back these files up under my_labs/backups/ and regenerate them.")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _manifest_text(outputs: dict[str, str]) -> str:
+    """``sha256  path`` (the format of ``sha256sum``) of every generated file, sorted by path."""
+    return "".join(f"{_sha256(text.encode('utf-8'))}  {rel}\n" for rel, text in sorted(outputs.items()))
+
+
+def read_manifest(root: Path = ROOT) -> dict[str, str]:
+    """``{relative path: sha256}`` of the files the last ``build`` wrote (empty when there is no manifest)."""
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        return {}
+    entries = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        digest, _, rel = line.partition("  ")
+        if rel:
+            entries[rel] = digest
+    return entries
+
+
+def edited_outputs(outputs: dict[str, str], root: Path = ROOT) -> list[str]:
+    """Generated files under ``root`` that differ both from ``outputs`` and from what the last build wrote
+    (by the manifest): somebody edited them, and regenerating them would lose that work."""
+    previous = read_manifest(root)
+    edited = []
+    for rel, text in outputs.items():
+        path = Path(root) / rel
+        if rel == MANIFEST or not path.exists():
+            continue
+        data = path.read_bytes()
+        if data != text.encode("utf-8") and _sha256(data) != previous.get(rel):
+            edited.append(rel)
+    return edited
+
+
+def write_outputs(outputs: dict[str, str], out_root: Path, *, force: bool = False,
+                  backup_dir: Path | None = None) -> list[Path]:
+    """Write ``outputs`` under ``out_root``; return the files whose bytes changed.
+
+    Never loses work: a file that differs from both its new text and the text the last build wrote
+    (``exercises/GENERATED.sha256``) was edited by hand, and :class:`EditedOutputError` is raised
+    before anything is written, unless ``force``; then each such file is first copied to
+    ``backup_dir`` (default ``<out_root>/my_labs/backups/<UTC time>/``) under its relative path.
+    """
+    from datetime import datetime, timezone
+
+    outputs = dict(outputs)
+    outputs[MANIFEST] = _manifest_text({k: v for k, v in outputs.items() if k != MANIFEST})
+    edited = edited_outputs(outputs, out_root)
+    if edited and not force:
+        raise EditedOutputError(edited)
+    if edited:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        backup_dir = Path(backup_dir) if backup_dir is not None else Path(out_root) / "my_labs" / "backups" / stamp
+        for rel in edited:
+            target = backup_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(out_root) / rel, target)
+            print(f"backed up {rel} -> {target}")
     changed = []
     for rel, text in outputs.items():
         path = Path(out_root) / rel
@@ -294,16 +370,24 @@ def write_outputs(outputs: dict[str, str], out_root: Path) -> list[Path]:
 
 def stale_outputs(root: Path = ROOT) -> list[str]:
     """Why each generated file is not current (empty when all are), including orphans in
-    ``exercises/`` that no solution generates any more."""
+    ``exercises/`` that no solution generates any more. A file edited by hand is reported as such:
+    ``build`` will not overwrite it (see :func:`write_outputs`)."""
     outputs = build_outputs(root)
+    outputs[MANIFEST] = _manifest_text(outputs)
+    edited = set(edited_outputs(outputs, root))
     problems = []
     for rel, text in outputs.items():
         path = Path(root) / rel
         if not path.exists():
             problems.append(f"{rel} is missing: run `python -m adlab.labs build`")
+        elif rel in edited:
+            problems.append(f"{rel} was edited by hand (it is generated from {SOLUTIONS}/): `build` will not "
+                            "overwrite it. Learners: work on a copy in my_labs/ (`python -m adlab.labs start NN`); "
+                            "instructors: edit the solution, then `python -m adlab.labs build --force` (backs it up)")
         elif path.read_bytes() != text.encode("utf-8"):
-            problems.append(f"{rel} is out of date with {SOLUTIONS}/{Path(rel).with_suffix('.py').name}: "
-                            "run `python -m adlab.labs build`")
+            source = "the solutions" if rel == MANIFEST else f"{SOLUTIONS}/{Path(rel).with_suffix('.py').name}"
+            problems.append(f"{rel} is out of date with {source}: run `python -m adlab.labs build` "
+                            "(it never overwrites a file edited by hand)")
     ex_dir = Path(root) / EXERCISES
     if ex_dir.is_dir():
         for path in sorted(ex_dir.glob("[0-9][0-9]_*")):
@@ -331,27 +415,50 @@ def _is_definition(node: ast.stmt) -> bool:
     return False
 
 
-def definition_source(path: Path | str) -> str:
-    """The source of the definition cells of a lab file (imports, defs, classes, constants)."""
+def lab_text(path: Path | str) -> str:
+    """The py:percent text of a lab file: a ``.py`` as it is, a ``.ipynb`` converted by jupytext."""
     import jupytext
 
-    nb = jupytext.read(Path(path), fmt="py:percent")
-    parts = []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or not cell.source.strip():
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:          # magics and the like: never a definition cell
-            continue
-        if tree.body and all(_is_definition(node) for node in tree.body):
-            parts.append(cell.source)
-    return "\n\n".join(parts) + "\n"
+    path = Path(path)
+    if path.suffix == ".ipynb":
+        return jupytext.writes(jupytext.read(path), fmt="py:percent")
+    if path.suffix == ".py":
+        return path.read_text(encoding="utf-8")
+    raise ValueError(f"a lab is a .py or .ipynb file, got {path.name!r}")
+
+
+def definition_source(path: Path | str, text: str | None = None) -> str:
+    """The definition cells of a lab (imports, defs, classes, constants), every other line blanked.
+
+    Line numbers are those of the py:percent text, so a traceback through a learner's function
+    points at the right line of their ``.py`` file and shows only that function.
+    """
+    text = lab_text(path) if text is None else text
+    out: list[str] = []
+    for cell in _split_cells(text):
+        keep = False
+        if cell.marker and not cell.is_markdown:
+            body = "\n".join(cell.lines)
+            try:
+                tree = ast.parse(body)
+            except SyntaxError:          # magics and the like: never a definition cell
+                tree = None
+            keep = bool(tree and tree.body and all(_is_definition(node) for node in tree.body))
+        if cell.marker:
+            out.append("")
+        out.extend(cell.lines if keep else [""] * len(cell.lines))
+    return "\n".join(out) + "\n"
 
 
 def lab_namespace(path: Path | str) -> dict:
-    """Execute a lab's definition cells and return the namespace (its functions by name)."""
+    """Execute a lab's definition cells (``.py`` or ``.ipynb``) and return the namespace (its functions by name)."""
     path = Path(path)
+    text = lab_text(path)
+    source = definition_source(path, text)
+    filename = str(path)
+    if path.suffix != ".py":                     # tracebacks show the py:percent text of the notebook
+        filename = f"{path} [as py:percent]"
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: dict = {"__name__": f"adlab_lab_{path.stem}", "__file__": str(path)}
-    exec(compile(definition_source(path), str(path), "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     return namespace

@@ -127,7 +127,7 @@ def test_regenerating_into_a_fresh_tree_matches_the_committed_files(tmp_path):
     for src in LABS:
         shutil.copy(src, tmp_path / "solutions" / src.name)
     written = build.write_outputs(build.build_outputs(tmp_path), tmp_path)
-    assert len(written) == 3 * len(LABS)
+    assert len(written) == 3 * len(LABS) + 1                       # + exercises/GENERATED.sha256
     for path in written:
         committed = build.ROOT / path.relative_to(tmp_path)
         assert committed.exists(), f"{committed} is missing: run `python -m adlab.labs build`"
@@ -151,7 +151,7 @@ def test_an_edited_solution_or_an_orphan_is_detected(tmp_path):
     sol = tmp_path / "solutions" / src.name
     sol.write_text(sol.read_text() + "\n# %%\nprint('new cell')\n")
     problems = build.stale_outputs(tmp_path)
-    assert len(problems) == 3 and all("out of date" in p for p in problems)
+    assert len(problems) == 4 and all("out of date" in p for p in problems)       # 3 files + the manifest
     (tmp_path / "exercises" / "99_gone_lab.py").write_text("x = 1\n")
     assert any("99_gone_lab.py has no solution" in p for p in build.stale_outputs(tmp_path))
 

@@ -36,10 +36,17 @@ def test_every_registered_check_is_used_by_exactly_one_lab():
 
 @pytest.mark.parametrize("name, ex_id, fn", GRADED, ids=[g[1] for g in GRADED])
 def test_exercise_passes_its_check(name, ex_id, fn, capsys):
-    """Grades ``$ADLAB_LAB_TARGET`` (default: solutions)."""
+    """Grades ``$ADLAB_LAB_TARGET`` (default: solutions). A wrong or missing answer fails with the check's
+    one-line message, not a traceback through the lab (a bug in the answer keeps its traceback)."""
     ns = namespace(TARGET, name)
-    assert fn in ns, f"{TARGET}/{name} defines no function {fn!r} (only definition cells are executed)"
-    check_exercise(ex_id, ns[fn])
+    if fn not in ns:
+        pytest.fail(f"{TARGET}/{name} defines no function {fn!r} (only definition cells are executed)", pytrace=False)
+    try:
+        check_exercise(ex_id, ns[fn])
+    except NotImplementedError as exc:
+        pytest.fail(f"not attempted: {exc}", pytrace=False)
+    except AssertionError as exc:
+        pytest.fail(str(exc), pytrace=False)
     assert f"Exercise {ex_id} passed" in capsys.readouterr().out
 
 
@@ -187,6 +194,76 @@ def _kl_without_constant(log_w):
     return -log_w.mean(dim=1)
 
 
+# --------------------------------------------------------------------------- right values, cut gradient
+def _detached(fn):
+    """``fn`` with its output detached: the same values, no gradient (the mistake the labs warn about)."""
+    def wrapper(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return tuple(o.detach() for o in out) if isinstance(out, tuple) else out.detach()
+    wrapper.__name__ = f"detached_{fn.__name__}"
+    return wrapper
+
+
+def _similarity_detached_codes(z, u, alpha=1.0, normalize=True):
+    from adlab.components.prototypes import student_t_similarity
+
+    return student_t_similarity(z.detach(), u, alpha, normalize)
+
+
+def _soft_assignment_detached_sum(s):
+    return s / s.sum(dim=1, keepdim=True).detach()
+
+
+def _target_detached_frequency(q):
+    p = q.pow(2) / q.sum(dim=0, keepdim=True).detach()
+    return p / p.sum(dim=1, keepdim=True)
+
+
+def _kl_detached_target(p, q, reduction="sum"):
+    from adlab.components.prototypes import clustering_kl_loss
+
+    return clustering_kl_loss(p.detach(), q, reduction)
+
+
+def _contrastive_detached_weights(s_u, s_a, weights=None):
+    from adlab.components.prototypes import prototype_contrastive_loss
+
+    return prototype_contrastive_loss(s_u, s_a, None if weights is None else weights.detach())
+
+
+def _consistency_detached(score_mix, y_mix, score_parts, lam, consistency=True, beta=1.0):
+    from adlab.components.interpolation import continuous_scoring_loss
+
+    return continuous_scoring_loss(score_mix, y_mix, score_parts.detach(), lam, consistency, beta)
+
+
+def _adlab(module, name):
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+_P, _I, _M = "adlab.components.prototypes", "adlab.components.interpolation", "adlab.components.memory"
+# (exercise, wrong answer, the word its message must contain): values right, gradient cut or missing
+DETACHED = [
+    ("02.1", _detached(_adlab(_P, "student_t_similarity")), "no gradient"),
+    ("02.1", _similarity_detached_codes, "no gradient w.r.t. z"),
+    ("02.2", _detached(_adlab(_P, "normality_weights")), "no gradient"),
+    ("03.1", _detached(_adlab(_P, "soft_assignment")), "no gradient"),
+    ("03.1", _soft_assignment_detached_sum, "gradient w.r.t. s differs"),
+    ("03.2", _detached(_adlab(_P, "target_distribution")), "no gradient"),
+    ("03.2", _target_detached_frequency, "gradient w.r.t. q differs"),
+    ("03.3", _kl_detached_target, "no gradient w.r.t. p"),
+    ("04.1", _contrastive_detached_weights, "no gradient w.r.t. weights"),
+    ("05.1", lambda x, y, lam, idx: tuple(t.detach() for t in (
+        (lam.unsqueeze(-1) * x[idx]).sum(1), (lam * y[idx]).sum(1))), "no gradient"),
+    ("05.3", _consistency_detached, "no gradient w.r.t. score_parts"),
+    ("06.1", _detached(_adlab(_M, "hard_shrinkage")), "no gradient"),
+    ("06.2", _detached(_adlab(_M, "l1_renormalise")), "no gradient"),
+    ("06.3", _detached(_adlab(_M, "attention_kl_score")), "no gradient"),
+]
+
+
 WRONG_ANSWERS = {
     "01.1": [lambda a, b: (_scale_on_itself(a), _scale_on_itself(b)),
              lambda a, b: (a, b)],
@@ -213,6 +290,49 @@ def test_every_check_has_wrong_answers_to_reject():
     assert set(WRONG_ANSWERS) == set(CHECKS)
 
 
+@pytest.mark.parametrize("ex_id, wrong, word", DETACHED, ids=[f"{e}-{w.__name__}" for e, w, _ in DETACHED])
+def test_a_detached_answer_fails_although_its_values_are_right(ex_id, wrong, word):
+    """Where a lab says "do not detach", the check backpropagates through the learner's output and
+    compares the gradients with adlab's: right values with a cut graph fail, and the message says so."""
+    with pytest.raises(AssertionError, match=word) as info:
+        check_exercise(ex_id, wrong)
+    assert "values are right" in str(info.value)
+
+
+def test_every_exercise_on_tensors_compares_gradients():
+    """Every check of a differentiable function rejects at least one detached variant."""
+    differentiable = {e for e in CHECKS if e[:2] in {"02", "03", "04", "05", "06"}} - {"04.2", "05.2"}
+    assert differentiable <= {e for e, _, _ in DETACHED}
+
+
+def test_a_check_fails_with_a_short_traceback_and_a_stub_with_its_hint_only():
+    import traceback
+
+    with pytest.raises(AssertionError) as info:
+        check_exercise("02.1", _detached(_adlab(_P, "student_t_similarity")))
+    frames = [f.name for f in traceback.extract_tb(info.tb)]
+    assert frames[-1] == "check_exercise" and not any(f.startswith("_check") for f in frames), frames
+    assert str(info.value).startswith("Exercise 02.1: ")
+
+    def stub(z, u, alpha=1.0, normalize=True):
+        raise NotImplementedError("Exercise 02.1: a hint")
+
+    with pytest.raises(NotImplementedError, match="^Exercise 02.1: a hint$") as info:
+        check_exercise("02.1", stub)
+    assert [f.name for f in traceback.extract_tb(info.tb)][-1] == "check_exercise"
+
+
+def test_a_bug_in_the_answer_keeps_its_traceback_down_to_the_learner_line():
+    import traceback
+
+    def buggy(z, u, alpha=1.0, normalize=True):
+        return z @ u            # shapes do not match: a RuntimeError from the learner's line
+
+    with pytest.raises(RuntimeError) as info:
+        check_exercise("02.1", buggy)
+    assert traceback.extract_tb(info.tb)[-1].name == "buggy"
+
+
 @pytest.mark.parametrize("ex_id, k", [(e, k) for e, fns in WRONG_ANSWERS.items() for k in range(len(fns))])
 def test_check_rejects_a_wrong_answer_with_a_hint(ex_id, k):
     with pytest.raises(AssertionError) as info:
@@ -223,7 +343,10 @@ def test_check_rejects_a_wrong_answer_with_a_hint(ex_id, k):
 def test_targeted_hints_name_the_mistake():
     cases = {"02.1": (_unnormalised_similarity, "normalise"), "03.2": (_target_without_frequency, "frequenc"),
              "04.1": (_flipped_contrastive, "sign"), "04.2": (_step_detached, "detached"),
-             "03.3": (_kl_mean, "averaged"), "01.2": (_first_n_labeled, "random")}
+             "03.3": (_kl_mean, "averaged"), "01.2": (_first_n_labeled, "random"),
+             "01.1": (lambda a, b: (_scale_on_itself(a), _scale_on_itself(b)), "own min and max"),
+             "05.3": (_mse_loss, "squared error"), "06.1": (_soft_threshold, "lowered by gamma"),
+             "06.3": (_kl_without_constant, "same constant"), "05.1": (_unweighted_mix, "ignored")}
     for ex_id, (fn, word) in cases.items():
         with pytest.raises(AssertionError, match=word):
             check_exercise(ex_id, fn)
