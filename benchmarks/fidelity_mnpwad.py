@@ -92,7 +92,8 @@ def run_one(X, y, dataset: str, split_seed: int, seed: int, params: dict, use_va
             reference: bool = False) -> dict:
     sp = reference_split(X, y) if reference else weak_split(X, y, protocol="mnpwad", random_state=split_seed)
     t0 = time.perf_counter()
-    det = MNPWAD(random_state=seed, device=params.pop("device", "cpu"), **params)
+    # validation labels are opt-in: early_stopping=True is what makes MNPWAD use X_val, y_val
+    det = MNPWAD(random_state=seed, device=params.pop("device", "cpu"), **{"early_stopping": use_val, **params})
     if use_val:
         det.fit(sp.X_train, sp.y_train, X_val=sp.X_val, y_val=sp.y_val)
     else:

@@ -283,7 +283,7 @@ assert centers.shape == (k, HIDDEN[-1]) and 2 <= k <= 10
 # * Differences from the authors' code (see [docs/references/mnpwad.md](../docs/references/mnpwad.md) §1.3): there the noise
 #   is drawn once per layer and kept fixed, a slicing bug trains on 8 rows per step, and every stage
 #   stops early on the validation normals. adlab uses real mini-batches and fresh noise, and early
-#   stopping only when you pass `X_val`.
+#   stopping only when you ask for it (`MNPWAD(early_stopping=True)` with `X_val`).
 #
 # Next: notebook 02, the Student's-t similarity between codes and prototypes.
 

@@ -198,7 +198,7 @@ x_hat = torch.rand(4, 3) * 4
 lab = torch.tensor([0, 0, 1, 1])
 e = torch.sqrt(((x_hat - x) ** 2).sum(1))
 rec_hand = torch.where(lab == 1, torch.clamp(5.0 - e, min=0), e)
-torch.testing.assert_close(mem.margin_reconstruction_loss(x_hat, x, lab, margin=5.0), rec_hand, atol=1e-6, rtol=0)
+torch.testing.assert_close(mem.margin_reconstruction_loss(x, x_hat, lab, margin=5.0), rec_hand, atol=1e-6, rtol=0)
 
 logits = torch.tensor([[0.0, 1.0, 2.0, 3.0], [0.0, 0.0, 200.0, -50.0]])
 naive = torch.log(torch.softmax(logits, 1)).mean(1) + math.log(4)

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
+from adlab.components.losses import reconstruction_error
 from adlab.components.memory import (
     LOG_WEIGHT_FLOOR, MemoryModule, attention_kl_score, attention_sum_score, attention_weights, hard_mask_allowed,
     hard_shrinkage, l1_renormalise, margin_reconstruction_loss, memory_logits, memory_readout, mmnet_score,
-    reconstruction_error, soft_mask_loss, uniform_kl_loss,
+    soft_mask_loss, uniform_kl_loss,
 )
 
 
@@ -131,9 +132,9 @@ def test_hard_mask_restricts_each_query_to_its_memory_part():
 def test_reconstruction_error_is_the_l2_norm_and_the_margin_hinge_applies_to_labeled_rows():
     x = torch.zeros(3, 2)
     x_hat = torch.tensor([[3.0, 4.0], [3.0, 4.0], [6.0, 8.0]])
-    e = reconstruction_error(x_hat, x)
+    e = reconstruction_error(x, x_hat, "l2")
     torch.testing.assert_close(e, torch.tensor([5.0, 5.0, 10.0]))
-    loss = margin_reconstruction_loss(x_hat, x, torch.tensor([0, 1, 1]), margin=7.0)
+    loss = margin_reconstruction_loss(x, x_hat, torch.tensor([0, 1, 1]), margin=7.0)
     torch.testing.assert_close(loss, torch.tensor([5.0, 2.0, 0.0]))
 
 

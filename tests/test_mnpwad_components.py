@@ -214,6 +214,13 @@ def test_default_hidden_dims_follow_the_reference():
     assert default_hidden_dims(62) == (35, 8)
 
 
+def test_default_hidden_dims_widen_between_d_and_h_when_d_is_at_most_h():
+    # the docstring once claimed "the first width is just D" for D <= H; the formula widens instead
+    assert default_hidden_dims(4) == (6, 8)
+    assert default_hidden_dims(5) == (7, 8)
+    assert default_hidden_dims(8) == (8, 8)
+
+
 def test_autoencoder_has_leaky_relu_after_every_layer():
     enc, dec = build_autoencoder(16, (12, 8))
     assert [type(m).__name__ for m in enc] == ["Linear", "LeakyReLU", "Linear", "LeakyReLU"]

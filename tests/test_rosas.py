@@ -101,7 +101,8 @@ def test_validation_early_stopping_stops_and_restores_best(data):
 def test_validation_data_is_ignored_without_early_stopping(data):
     X, y, y_true = data
     a = RoSAS(epochs=2, random_state=0, device="cpu").fit(X, y).decision_function(X)
-    b = RoSAS(epochs=2, random_state=0, device="cpu").fit(X, y, X_val=X, y_val=y_true).decision_function(X)
+    with pytest.warns(UserWarning, match="X_val/y_val are ignored"):
+        b = RoSAS(epochs=2, random_state=0, device="cpu").fit(X, y, X_val=X, y_val=y_true).decision_function(X)
     np.testing.assert_array_equal(a, b)
 
 

@@ -6,7 +6,6 @@ from scipy import stats
 
 from adlab.components.interpolation import (
     continuous_scoring_loss,
-    deviation_loss,
     discrete_scoring_loss,
     feature_regularizer,
     l2_embedding_penalty,
@@ -145,10 +144,20 @@ def test_regression_ablation_is_smooth_l1_against_discrete_targets():
     torch.testing.assert_close(regression_loss(s, y), torch.nn.functional.smooth_l1_loss(s, y))
 
 
-def test_deviation_loss_is_per_sample_and_its_gradient_depends_on_the_label():
+def test_deviation_ablation_uses_the_shared_per_sample_deviation_loss():
+    # one deviation loss for DevNet, FeaWAD and RoSAS's L_dev (adlab.components.losses)
+    from adlab.components import interpolation, losses
+    from adlab.models.rosas import RoSAS
+
+    assert not hasattr(interpolation, "deviation_loss")
     s = torch.zeros(4, requires_grad=True)
     y = torch.tensor([-1.0, -1.0, 1.0, 1.0])
-    deviation_loss(s + torch.tensor([0.3, 0.3, 0.3, 0.3]), y, generator=torch.Generator().manual_seed(0)).backward()
+    det = RoSAS(loss="deviation")
+    loss = det._scoring_loss(s + 0.3, y, None, None, None, torch.Generator().manual_seed(0))
+    mu, sigma = losses.gaussian_reference(5000, torch.Generator().manual_seed(0), "cpu")
+    expected = losses.deviation_loss(losses.deviation(s.detach() + 0.3, mu, sigma), y > 0, 5.0).mean()
+    torch.testing.assert_close(loss.detach(), expected)
+    loss.backward()
     assert (s.grad[:2] > 0).all(), "unlabeled scores are pushed down (towards the reference mean)"
     assert (s.grad[2:] < 0).all(), "labeled anomalies are pushed up"
 

@@ -8,8 +8,9 @@ piece, and :class:`adlab.models.rosas.RoSAS` composes them. Label convention ins
 * :func:`mass_interpolation`    — Eq. (3): x̃ = Σ λ_i x_i, ỹ = Σ λ_i y_i.
 * :func:`smooth_l1`             — the base regression loss ℓ (smooth-ℓ1, β = 1).
 * :func:`continuous_scoring_loss` — Eq. (4): ℓ(s̃, ỹ) + ℓ(s̃, Σ λ_i s_i) (the consistency term).
-* :func:`discrete_scoring_loss`, :func:`deviation_loss`, :func:`regression_loss` — the
-  L→L_dis, L→L_dev and L→L_reg ablations of Table 4.
+* :func:`discrete_scoring_loss`, :func:`regression_loss` — the L→L_dis and L→L_reg ablations of
+  Table 4. L→L_dev is DevNet's deviation loss, the shared
+  :func:`adlab.components.losses.deviation_loss` (one definition for DevNet, FeaWAD and RoSAS).
 * :func:`feature_regularizer`   — Eq. (5), L′: a triplet margin loss in representation space.
 * :func:`l2_embedding_penalty`  — the official code's extra ℓ2 term (not in the paper).
 
@@ -20,8 +21,6 @@ from __future__ import annotations
 
 import torch
 
-from .losses import deviation, gaussian_reference
-from .losses import deviation_loss as per_sample_deviation_loss
 
 __all__ = [
     "MIXING_WEIGHTS",
@@ -30,7 +29,6 @@ __all__ = [
     "smooth_l1",
     "continuous_scoring_loss",
     "discrete_scoring_loss",
-    "deviation_loss",
     "regression_loss",
     "feature_regularizer",
     "l2_embedding_penalty",
@@ -159,21 +157,6 @@ def regression_loss(scores: torch.Tensor, y: torch.Tensor, beta: float = 1.0) ->
     """Ablation L→L_reg (Table 4): bare smooth-ℓ1 of the original samples' scores (n,) against
     their discrete targets y ∈ {−1, +1} (n,) — no interpolation, no consistency. Scalar."""
     return smooth_l1(scores, y.to(scores.dtype), beta)
-
-
-def deviation_loss(scores: torch.Tensor, y: torch.Tensor, margin: float = 5.0, n_ref: int = 5000,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """Ablation L→L_dev (Table 4): DevNet's deviation loss (Pang et al. 2019) on the originals.
-
-        dev = (s − mean(r)) / std(r),  r ~ N(0, 1)^{n_ref} drawn fresh per call
-        loss = mean[ (1 − a)·|dev| + a·max(0, margin − dev) ],   a = 1 for labeled anomalies
-
-    scores : (n,); y : (n,) in {−1, +1} (or {0, 1}); the per-sample loss has shape (n,) (no
-    broadcasting to (n, n), the bug noted for DeepOD's DevNet). Scalar.
-    """
-    mu, sigma = gaussian_reference(n_ref, generator, scores.device, dtype=scores.dtype)
-    a = (y > 0).to(scores.dtype).reshape(-1)
-    return per_sample_deviation_loss(deviation(scores.reshape(-1), mu, sigma), a, margin).mean()
 
 
 def feature_regularizer(emb_anchor: torch.Tensor, emb_unlabeled: torch.Tensor, emb_anomaly: torch.Tensor,

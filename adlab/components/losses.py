@@ -15,14 +15,17 @@ __all__ = ["reconstruction_error", "weighted_reconstruction_loss", "weighted_sco
 
 
 def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor, kind: str = "mse") -> torch.Tensor:
-    """Per-sample reconstruction error e_i = l(x_i, x̂_i), averaged over features.
+    """Per-sample reconstruction error e_i = l(x_i, x̂_i) — the one definition every detector uses.
 
     Parameters
     ----------
-    x, x_hat : (n, D).
-    kind : ``"mse"`` — mean squared error (the paper: "a regression loss function like MSE", Eq. 3);
-        ``"smooth_l1"`` — Huber with β = 1, what the MNPWAD reference code uses. For |x − x̂| < 1
-        (min-max scaled data) it equals 0.5 · squared error.
+    x, x_hat : (n, D), the input first and its reconstruction second (every adlab function that
+        takes both keeps this order).
+    kind : ``"mse"`` — squared error averaged over features (the MNPWAD paper: "a regression loss
+        function like MSE", Eq. 3); ``"smooth_l1"`` — Huber with β = 1 averaged over features, what
+        the MNPWAD reference code uses (for |x − x̂| < 1, e.g. min-max scaled data, it equals
+        0.5 · squared error); ``"l2"`` — the Euclidean norm ‖x_i − x̂_i‖₂, not squared, not averaged
+        (MMNet Eq. 13).
 
     Returns
     -------
@@ -34,7 +37,9 @@ def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor, kind: str = "mse"
         return (x - x_hat).pow(2).mean(dim=1)
     if kind == "smooth_l1":
         return F.smooth_l1_loss(x_hat, x, reduction="none", beta=1.0).mean(dim=1)
-    raise ValueError(f"kind must be 'mse' or 'smooth_l1', got {kind!r}")
+    if kind == "l2":
+        return torch.linalg.vector_norm(x - x_hat, ord=2, dim=1)
+    raise ValueError(f"kind must be 'mse', 'smooth_l1' or 'l2', got {kind!r}")
 
 
 def weighted_reconstruction_loss(e_unlabeled: torch.Tensor, e_anomaly: torch.Tensor,

@@ -25,10 +25,12 @@ import math
 import torch
 from torch import nn
 
+from .losses import reconstruction_error
+
 __all__ = [
     "LOG_WEIGHT_FLOOR", "memory_logits", "cosine_memory_logits", "attention_weights", "hard_shrinkage", "l1_renormalise",
     "memory_readout", "hard_mask_allowed", "part_sums", "soft_mask_loss", "margin_reconstruction_loss",
-    "reconstruction_error", "uniform_kl_loss", "attention_sum_score", "attention_kl_score", "mmnet_score",
+    "uniform_kl_loss", "attention_sum_score", "attention_kl_score", "mmnet_score",
     "MemoryModule",
 ]
 
@@ -137,21 +139,18 @@ def soft_mask_loss(w: torch.Tensor, is_labeled: torch.Tensor, n_normal: int) -> 
     return (1.0 - lab) * w_l + lab * w_u
 
 
-def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Eq. (13): ``e_i = ‖x̂_i − x_i‖₂`` (the L2 norm, not squared). (n, D) × 2 -> (n,)."""
-    return torch.linalg.vector_norm(x_hat - x, ord=2, dim=1)
-
-
-def margin_reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor, is_labeled: torch.Tensor,
+def margin_reconstruction_loss(x: torch.Tensor, x_hat: torch.Tensor, is_labeled: torch.Tensor,
                                margin: float = 5.0) -> torch.Tensor:
-    """Eq. (12), per sample: ``(1 − l) e + l max(0, a − e)`` with ``e`` from Eq. (13).
+    """Eq. (12), per sample: ``(1 − l) e + l max(0, a − e)`` with ``e = ‖x_i − x̂_i‖₂`` (Eq. 13, the L2
+    norm, not squared: :func:`adlab.components.losses.reconstruction_error` with ``kind="l2"``).
 
-    Unlabeled samples are reconstructed; labeled anomalies are pushed to an error of at least
-    ``a``. Note: in [0, 1]^D the largest error *inside* the box is √D, so for D < a² = 25 the
-    hinge can only be met by reconstructions outside the data box (the linear decoder allows it).
-    Returns (n,).
+    Arguments in the order of every adlab reconstruction function: input ``x`` (n, D) first, its
+    reconstruction ``x_hat`` (n, D) second. Unlabeled samples are reconstructed; labeled anomalies
+    are pushed to an error of at least ``a``. Note: in [0, 1]^D the largest error *inside* the box is
+    √D, so for D < a² = 25 the hinge can only be met by reconstructions outside the data box (the
+    linear decoder allows it). Returns (n,).
     """
-    e = reconstruction_error(x_hat, x)
+    e = reconstruction_error(x, x_hat, "l2")
     lab = is_labeled.to(e.dtype)
     return (1.0 - lab) * e + lab * torch.relu(margin - e)
 

@@ -15,17 +15,17 @@ Differences from the reference code (``docs/references/mnpwad.md`` §1.3), by de
   (the reference: 64 random batches);
 * early stopping (patience on the reconstruction MSE of ``X_val``) happens only when ``X_val`` is
   given — the reference always uses the validation *normals* for it — and the best state is
-  always restored in that case.
+  always restored in that case (adlab's one rule, :class:`adlab.components.training.EarlyStopping`).
 """
 from __future__ import annotations
 
-import copy
 from typing import Sequence
 
 import torch
 from torch import nn
 
 from .networks import mlp
+from .training import EarlyStopping, run_epochs
 
 __all__ = ["default_hidden_dims", "build_autoencoder", "pretrain_autoencoder"]
 
@@ -33,7 +33,8 @@ __all__ = ["default_hidden_dims", "build_autoencoder", "pretrain_autoencoder"]
 def default_hidden_dims(n_features: int, n_emb: int = 8) -> tuple[int, int]:
     """The reference's widths ``(D − (D − H)//2, H)``: Pendigits 16 → (12, 8), Gamma 10 → (9, 8).
 
-    For D ≤ H the first width is just D (no bottleneck narrower than the input is forced).
+    The same formula for D ≤ H, where it *widens*: the first width is D + ⌈(H − D)/2⌉, between D
+    and H (D = 4 → (6, 8), D = 5 → (7, 8), D = H → (H, H)); Python's ``//`` floors toward −∞.
     """
     d, h = int(n_features), int(n_emb)
     if d < 1 or h < 1:
@@ -61,7 +62,8 @@ def _train_reconstruction(model: nn.Module, inputs: torch.Tensor, targets: torch
                           generator: torch.Generator | None, max_batches_per_epoch: int | None,
                           val: tuple[torch.Tensor, torch.Tensor] | None, patience: int, min_delta: float,
                           stage: str, history: list) -> None:
-    """Minimise MSE(model(inputs + noise), targets) with Adam; optional early stopping on ``val``."""
+    """Minimise MSE(model(inputs + noise), targets) with Adam through the shared loop
+    (:func:`adlab.components.training.run_epochs`); optional early stopping on ``val``."""
     n = inputs.shape[0]
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.MSELoss()
@@ -69,38 +71,36 @@ def _train_reconstruction(model: nn.Module, inputs: torch.Tensor, targets: torch
     steps = max(1, -(-n // bs))
     if max_batches_per_epoch is not None:
         steps = min(steps, int(max_batches_per_epoch))
-    best, best_state, wait = float("inf"), None, 0
-    for epoch in range(int(epochs)):
+    shuffled = {"perm": None, "next": 0}
+
+    def start_epoch(epoch: int) -> None:
         model.train()
-        perm = torch.randperm(n, generator=generator, device=inputs.device)
-        total = inputs.new_zeros(())
-        for b in range(steps):
-            idx = perm[b * bs:(b + 1) * bs]
-            if idx.numel() == 0:           # capped pass wrapped past the end: reshuffle
-                idx = torch.randperm(n, generator=generator, device=inputs.device)[:bs]
-            xb = inputs[idx]
-            if noise_std > 0:
-                xb = xb + noise_std * torch.randn(xb.shape, generator=generator, device=xb.device, dtype=xb.dtype)
-            loss = loss_fn(model(xb), targets[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total = total + loss.detach()
-        row = {"stage": stage, "epoch": epoch, "loss": float(total) / steps}
-        if val is not None:
-            model.eval()
-            with torch.no_grad():
-                v = float(loss_fn(model(val[0]), val[1]))
-            row["val_loss"] = v
-            if v < best - min_delta:
-                best, best_state, wait = v, copy.deepcopy(model.state_dict()), 0
-            else:
-                wait += 1
-        history.append(row)
-        if val is not None and wait >= patience:
-            break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+        shuffled["perm"] = torch.randperm(n, generator=generator, device=inputs.device)
+        shuffled["next"] = 0
+
+    def step() -> torch.Tensor:
+        b = shuffled["next"]
+        shuffled["next"] = b + 1
+        idx = shuffled["perm"][b * bs:(b + 1) * bs]
+        if idx.numel() == 0:           # capped pass wrapped past the end: reshuffle
+            idx = torch.randperm(n, generator=generator, device=inputs.device)[:bs]
+        xb = inputs[idx]
+        if noise_std > 0:
+            xb = xb + noise_std * torch.randn(xb.shape, generator=generator, device=xb.device, dtype=xb.dtype)
+        return loss_fn(model(xb), targets[idx])
+
+    def validate(epoch: int) -> dict:
+        model.eval()
+        with torch.no_grad():
+            return {"val_loss": float(loss_fn(model(val[0]), val[1]))}
+
+    early = {}
+    if val is not None:
+        early = dict(validate=validate, monitor="val_loss", stopper=EarlyStopping(patience, min_delta),
+                     modules={"model": model})
+    history.extend(run_epochs(opt, step, epochs=int(epochs), steps=steps, names=("loss",),
+                              on_epoch_end=lambda epoch: {"stage": stage, "epoch": epoch},
+                              owner=f"autoencoder pretraining ({stage})", on_epoch_start=start_epoch, **early))
     model.eval()
 
 

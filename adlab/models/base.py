@@ -20,8 +20,8 @@ A subclass implements three hooks and lists its hyper-parameters in ``__init__``
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
+import warnings
 import weakref
 from pathlib import Path
 from typing import Any, Iterable
@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from ..components.training import EarlyStopping, clone_modules, restore_modules, run_epochs, validation_criterion
 from ..config import autocast_dtype, get_performance, resolve_device, seed_everything
 
 __all__ = ["WeakDetector", "check_X", "check_X_y", "check_labels", "TorchDetector", "torch_threads",
@@ -268,10 +269,12 @@ class WeakDetector(BaseEstimator):
         own = int(getattr(self, "score_batch_size", 65536) or 65536)
         return max(1, min(own, int(get_performance().score_batch_rows)))
 
-    def _map_score_batches(self, X: np.ndarray, fn):
+    def _map_score_batches(self, X: np.ndarray | torch.Tensor, fn):
         """Yield ``(start, stop, fn(x_batch))`` over row blocks of ``X`` moved to ``self.device_``,
         in eval mode, under ``no_grad``, the scoring thread count and (if switched on) bf16
-        autocast. ``fn`` gets a float32 tensor (m, d) and returns a tensor or a dict of tensors."""
+        autocast. ``fn`` gets a float32 tensor (m, d) and returns a tensor or a dict of tensors.
+        ``X`` may also be a float32 tensor already on ``self.device_`` (validation data uploaded
+        once per fit); its blocks are then views, not copies."""
         batch = self._score_batch_rows()
         for module in self._modules().values():
             module.eval()
@@ -279,7 +282,10 @@ class WeakDetector(BaseEstimator):
         with torch_threads(opts.score_threads, self.device_), torch.no_grad(), amp_context(self.device_):
             for start in range(0, X.shape[0], batch):
                 stop = min(start + batch, X.shape[0])
-                xb = torch.from_numpy(X[start:stop]).to(self.device_, non_blocking=True)
+                if isinstance(X, torch.Tensor):
+                    xb = X[start:stop]
+                else:
+                    xb = torch.from_numpy(X[start:stop]).to(self.device_, non_blocking=True)
                 yield start, stop, fn(xb)
 
     def _scoring_function(self):
@@ -311,6 +317,7 @@ class WeakDetector(BaseEstimator):
         elif y_val is not None:
             raise ValueError("y_val was given without X_val")
         self._check_params()
+        self._check_validation_use(X_val, y_val)
         self.n_features_in_ = X.shape[1]
         self.device_ = resolve_device(getattr(self, "device", "auto"))
         self._rng = seed_everything(getattr(self, "random_state", None))
@@ -344,6 +351,35 @@ class WeakDetector(BaseEstimator):
         c = getattr(self, "contamination", 0.1)
         if not (0.0 < float(c) < 0.5):
             raise ValueError(f"contamination must be in (0, 0.5), got {c}")
+
+    def _uses_validation(self) -> bool:
+        """Whether ``fit`` will use ``X_val, y_val`` with these hyper-parameters: only when the
+        detector has an ``early_stopping`` switch and it is on (labelled validation data is extra
+        supervision, so it is never used just because it was passed)."""
+        return bool(getattr(self, "early_stopping", False))
+
+    def _check_validation_use(self, X_val, y_val) -> None:
+        """One rule for validation data across detectors: ``early_stopping=True`` needs ``X_val,
+        y_val`` with both classes; ``X_val`` passed to a detector that will not use it gives a
+        warning (it is ignored, never silently turned into label use); a ``patience`` that cannot
+        fire within ``epochs`` gives a warning."""
+        name = type(self).__name__
+        if getattr(self, "early_stopping", False):
+            if X_val is None:
+                raise ValueError(f"{name}(early_stopping=True) needs labelled validation data: "
+                                 "call fit(X, y, X_val, y_val)")
+            epochs, patience = getattr(self, "epochs", None), getattr(self, "patience", None)
+            if epochs is not None and patience is not None and int(patience) >= int(epochs):
+                warnings.warn(f"{name}: patience={patience} >= epochs={epochs}, so early stopping can never "
+                              "fire; only the best epoch is restored. Lower patience or raise epochs.",
+                              UserWarning, stacklevel=3)
+        if X_val is not None:
+            if not self._uses_validation():
+                hint = ("pass early_stopping=True to early-stop on it" if hasattr(self, "early_stopping")
+                        else f"{name} does not use validation data")
+                warnings.warn(f"X_val/y_val are ignored: {hint}", UserWarning, stacklevel=3)
+            elif getattr(self, "early_stopping", False) and np.unique(y_val).size < 2:
+                raise ValueError("y_val must contain both normals (0) and anomalies (1) for early stopping")
 
     def _set_threshold(self) -> None:
         c = float(getattr(self, "contamination", 0.1))
@@ -439,22 +475,58 @@ class TorchDetector(WeakDetector):
         """``module`` or its ``torch.compile``d wrapper when the ``compile`` switch is on."""
         return compile_module(module)
 
+    # -- the one training loop and the one early-stopping rule (adlab.components.training) ----------
+    def _run_epochs(self, optimizer: torch.optim.Optimizer, step, *, epochs: int, steps: int,
+                    names=("loss",), desc: str = "epochs", **kwargs) -> list[dict]:
+        """:func:`~adlab.components.training.run_epochs` with this detector's progress bar, its
+        ``history_`` as the log and its name in the divergence error. ``kwargs``: the hooks
+        (``on_epoch_start``, ``on_epoch_end``, ``validate``/``monitor``/``stopper``/``modules``)."""
+        return run_epochs(optimizer, step, epochs=int(epochs), steps=int(steps), names=tuple(names),
+                          log=lambda row: self._log_epoch(**row), progress=lambda it: self._progress(it, desc, total=int(epochs)),
+                          owner=f"{type(self).__name__} training", **kwargs)
+
+    def _validation_early_stopping(self, X_val: np.ndarray | None, y_val: np.ndarray | None,
+                                   min_delta: float = 1e-4) -> dict:
+        """Keyword arguments for :meth:`_run_epochs` that early-stop on labelled validation data, or
+        ``{}`` when ``early_stopping`` is off.
+
+        ``X_val`` is uploaded to the device once; after every epoch the detector's own scoring
+        function scores it (eval mode, then each module's training mode is restored) and the row
+        gets ``val_auc_pr``, ``val_auc_roc`` and ``val_criterion`` = (1 − AUC-PR) + (1 − AUC-ROC),
+        the reference codes' rule; :class:`~adlab.components.training.EarlyStopping` stops after
+        ``patience`` epochs without a ``min_delta`` improvement and restores the best epoch's
+        weights (``best_epoch_``). ``fit`` has already checked that ``X_val``/``y_val`` are present.
+        """
+        if not getattr(self, "early_stopping", False):
+            return {}
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        Xv = self._to_device(X_val)
+        fn = self._score_batch
+
+        def validate(epoch: int) -> dict:
+            modes = {k: m.training for k, m in self._modules().items()}
+            s = np.empty(Xv.shape[0], dtype=np.float64)
+            for start, stop, out in self._map_score_batches(Xv, fn):
+                s[start:stop] = out.reshape(-1).float().cpu().numpy()
+            for k, m in self._modules().items():
+                m.train(modes[k])
+            crit = validation_criterion(y_val, s)
+            if np.isfinite(crit):
+                pr, roc = float(average_precision_score(y_val, s)), float(roc_auc_score(y_val, s))
+            else:
+                pr = roc = float("nan")
+            return {"val_auc_pr": pr, "val_auc_roc": roc, "val_criterion": crit}
+
+        return {"validate": validate, "monitor": "val_criterion", "modules": self._modules(),
+                "stopper": EarlyStopping(int(self.patience), min_delta)}
+
     def _torch_generator(self) -> torch.Generator:
         """A generator on the training device, seeded from ``random_state`` (for batch sampling)."""
         g = torch.Generator(device=self.device_)
         seed = getattr(self, "random_state", None)
         g.manual_seed(int(seed) if seed is not None else int(torch.seed() % (2**63)))
         return g
-
-
-def clone_modules(modules: dict[str, torch.nn.Module]) -> dict[str, dict[str, torch.Tensor]]:
-    """Deep copies of the state dicts (used to keep a best-epoch checkpoint in memory)."""
-    return {k: copy.deepcopy(m.state_dict()) for k, m in modules.items()}
-
-
-def restore_modules(modules: dict[str, torch.nn.Module], states: dict[str, dict[str, torch.Tensor]]) -> None:
-    for k, m in modules.items():
-        m.load_state_dict(states[k])
 
 
 def n_batches(n: int, batch_size: int, max_steps: int | None = None, drop_last: bool = False) -> int:

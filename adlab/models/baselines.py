@@ -121,10 +121,11 @@ class _BaselineMixin:
         return BalancedBatchSampler(u_idx, a_idx, b_u=b_u, b_a=b_a if a_idx.numel() else 0,
                                     generator=self._gen)
 
-    def _run_epochs(self, params, step_loss: Callable[[], torch.Tensor], epochs: int, steps: int,
-                    desc: str, optimizer: str = "adam", lr: float | None = None,
-                    weight_decay: float | None = None, log_name: str = "loss") -> None:
-        """``epochs`` × ``steps`` optimizer steps on ``step_loss()``; one host sync per epoch."""
+    def _optimise(self, params, step_loss: Callable[[], torch.Tensor], epochs: int, steps: int,
+                  desc: str, optimizer: str = "adam", lr: float | None = None,
+                  weight_decay: float | None = None, log_name: str = "loss") -> None:
+        """``epochs`` × ``steps`` optimizer steps on ``step_loss()`` through the shared loop
+        (:meth:`TorchDetector._run_epochs`: one host sync per epoch, divergence check)."""
         lr = self.lr if lr is None else lr
         wd = self.weight_decay if weight_decay is None else weight_decay
         if optimizer == "rmsprop":
@@ -132,15 +133,7 @@ class _BaselineMixin:
             opt = torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-7, weight_decay=wd)
         else:
             opt = torch.optim.Adam(params, lr=lr, weight_decay=wd)
-        for _ in self._progress(range(epochs), desc):
-            total = torch.zeros((), device=self.device_)
-            for _ in range(steps):
-                opt.zero_grad(set_to_none=True)
-                loss = step_loss()
-                loss.backward()
-                opt.step()
-                total += loss.detach()
-            self._log_epoch(**{log_name: (total / steps).item()})
+        self._run_epochs(opt, step_loss, epochs=epochs, steps=steps, names=(log_name,), desc=desc)
 
 
 # =========================================================================== DevNet
@@ -199,7 +192,7 @@ class DevNet(_BaselineMixin, TorchDetector):
             mu, sigma = gaussian_reference(self.n_reference, self._gen, self.device_)
             return deviation_loss(deviation(s, mu, sigma), labels, self.margin).mean()
 
-        self._run_epochs(net.parameters(), step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
+        self._optimise(net.parameters(), step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
 
     def _score_batch(self, x):
         return self.modules_["scorer"](x).reshape(-1)
@@ -278,7 +271,7 @@ class DeepSAD(_BaselineMixin, TorchDetector):
                 xb = Xt[u]
                 return (decoder(encoder(xb)) - xb).pow(2).sum(dim=1).mean()
 
-            self._run_epochs([*encoder.parameters(), *decoder.parameters()], recon_step,
+            self._optimise([*encoder.parameters(), *decoder.parameters()], recon_step,
                              int(self.pretrain_epochs), steps, "pretrain", log_name="pretrain_loss")
         with torch.no_grad():
             encoder.eval()
@@ -295,7 +288,7 @@ class DeepSAD(_BaselineMixin, TorchDetector):
             d = (encoder(Xt[torch.cat([u, a])]) - c).pow(2).sum(dim=1)
             return deepsad_loss(d[:u.numel()], d[u.numel():], self.eta)
 
-        self._run_epochs(encoder.parameters(), step, self.epochs, steps, "train")
+        self._optimise(encoder.parameters(), step, self.epochs, steps, "train")
 
     def _score_batch(self, x):
         c = torch.as_tensor(self.center_, device=x.device)
@@ -384,7 +377,7 @@ class PReNet(_BaselineMixin, TorchDetector):
             right = torch.cat([a[n_aa + n_au:], u[n_uu:n_uu + n_au], u[n_uu + n_au:]])
             return (net(Xt[left], Xt[right]) - target).abs().mean()
 
-        self._run_epochs(net.parameters(), step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
+        self._optimise(net.parameters(), step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
         E = int(self.n_reference)
         self.reference_anomalies_ = X[draw(a_idx, E).cpu().numpy()]
         self.reference_unlabeled_ = X[draw(u_idx, E).cpu().numpy()]
@@ -498,7 +491,7 @@ class FeaWAD(_BaselineMixin, TorchDetector):
                 return (net.reconstruct(xb)[1] - xb).pow(2).mean()
 
             ae_params = [*net.encoder.parameters(), *net.decoder.parameters()]
-            self._run_epochs(ae_params, recon_step, int(self.pretrain_epochs), steps, "pretrain",
+            self._optimise(ae_params, recon_step, int(self.pretrain_epochs), steps, "pretrain",
                              log_name="pretrain_loss")
         b_a = self.batch_size // 2
         sampler = self._sampler(y, self.batch_size - b_a, b_a)
@@ -513,7 +506,7 @@ class FeaWAD(_BaselineMixin, TorchDetector):
             rec_term = (1.0 - labels) * err + labels * torch.relu(self.margin - err)
             return (dev_term + rec_term).mean()
 
-        self._run_epochs(net.parameters(), step, self.epochs, steps, "train")
+        self._optimise(net.parameters(), step, self.epochs, steps, "train")
 
     def _score_batch(self, x):
         return self.modules_["net"](x)[0]

@@ -135,6 +135,9 @@ class MMNet(TorchDetector):
 
     After ``fit``: ``modules_ = {"net": MemoryAutoencoder}``, ``history_`` with per-epoch
     ``loss, rec, mask, kl, w_u_unlabeled, w_l_labeled, lr``.
+
+    Validation data: MMNet has no validation-based model selection (the paper describes none), so
+    ``fit(X, y, X_val, y_val)`` ignores ``X_val, y_val`` and says so with a ``UserWarning``.
     """
 
     requires_labeled_anomalies = True
@@ -222,7 +225,7 @@ class MMNet(TorchDetector):
         k = self.n_normal_items_
         allowed = hard_mask_allowed(lab, k, int(self.memory_size) - k) if self.mask == "hard" else None
         out = net(xb, allowed)
-        rec = margin_reconstruction_loss(out["x_hat"], xb, lab, float(self.margin)).mean()
+        rec = margin_reconstruction_loss(xb, out["x_hat"], lab, float(self.margin)).mean()
         kl = uniform_kl_loss(out["log_w"], self.kl_reduction, allowed).mean()
         if self.mask == "soft":
             mask = soft_mask_loss(out["w"], lab, k).mean()
@@ -252,32 +255,39 @@ class MMNet(TorchDetector):
         else:
             bs = min(int(self.batch_size), n)
             steps = n_batches(n, bs, self.max_steps_per_epoch)
-        for _ in self._progress(range(int(self.epochs)), "epochs"):
-            acc = torch.zeros(6, device=self.device_)
+        shuffled = {"perm": None, "next": 0}          # plain shuffling: one permutation per epoch
+
+        def start_epoch(epoch):
             if self.batch_sampling == "shuffle":
-                perm = torch.randperm(n, generator=gen, device=self.device_)
-            for step in range(steps):
-                if self.batch_sampling == "balanced":
-                    u_idx, a_idx = sampler.sample()
-                    idx = torch.cat([u_idx, a_idx])
-                else:
-                    idx = perm[step * bs:(step + 1) * bs]
-                xb, lab = Xt[idx], yt[idx]
-                with self._autocast():                 # no-op unless the amp switch is on
-                    total, rec, mask, kl, w = self._batch_losses(forward, xb, lab)
-                opt.zero_grad(set_to_none=True)
-                total.backward()
-                opt.step()
-                with torch.no_grad():
-                    is_lab = lab.to(w.dtype)
-                    w_u = w[:, :k].sum(1)
-                    acc += torch.stack([total.detach(), rec.detach(), mask.detach(), kl.detach(),
-                                        ((1 - is_lab) * w_u).sum() / (1 - is_lab).sum().clamp_min(1),
-                                        (is_lab * (1 - w_u)).sum() / is_lab.sum().clamp_min(1)])
+                shuffled["perm"] = torch.randperm(n, generator=gen, device=self.device_)
+                shuffled["next"] = 0
+
+        def step():
+            if self.batch_sampling == "balanced":
+                u_idx, a_idx = sampler.sample()
+                idx = torch.cat([u_idx, a_idx])
+            else:
+                start = shuffled["next"]
+                idx = shuffled["perm"][start:start + bs]
+                shuffled["next"] = start + bs
+            xb, lab = Xt[idx], yt[idx]
+            with self._autocast():                 # no-op unless the amp switch is on
+                total, rec, mask, kl, w = self._batch_losses(forward, xb, lab)
+            with torch.no_grad():
+                is_lab = lab.to(w.dtype)
+                w_u = w[:, :k].sum(1)
+                stats = torch.stack([total.detach(), rec.detach(), mask.detach(), kl.detach(),
+                                     ((1 - is_lab) * w_u).sum() / (1 - is_lab).sum().clamp_min(1),
+                                     (is_lab * (1 - w_u)).sum() / is_lab.sum().clamp_min(1)])
+            return total, stats
+
+        def end_epoch(epoch):
             sched.step()
-            vals = (acc / steps).tolist()  # one host sync per epoch
-            self._log_epoch(loss=vals[0], rec=vals[1], mask=vals[2], kl=vals[3], w_u_unlabeled=vals[4],
-                            w_l_labeled=vals[5], lr=opt.param_groups[0]["lr"])
+            return {"lr": opt.param_groups[0]["lr"]}
+
+        self._run_epochs(opt, step, epochs=self.epochs, steps=steps,
+                         names=("loss", "rec", "mask", "kl", "w_u_unlabeled", "w_l_labeled"),
+                         on_epoch_start=start_epoch, on_epoch_end=end_epoch)
         net.eval()
 
     # ------------------------------------------------------------------ scoring

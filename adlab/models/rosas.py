@@ -27,8 +27,9 @@ anchors / unlabeled           2b distinct rows       two independent draws   two
 
 The official code's validation early stopping uses ground-truth validation labels the paper
 never mentions; it is available (``early_stopping=True`` with ``fit(X, y, X_val, y_val)``:
-criterion (1 − AUC-PR) + (1 − AUC-ROC), ``patience`` epochs, δ = 1e-4, best weights restored
-only when it fires, as in the official code) but off by default.
+criterion (1 − AUC-PR) + (1 − AUC-ROC), ``patience`` epochs, δ = 1e-4) but off by default. It is
+adlab's one early-stopping rule (:class:`adlab.components.training.EarlyStopping`), which restores
+the best epoch's weights at the end; the official code restores them only when stopping fires.
 """
 from __future__ import annotations
 
@@ -40,16 +41,16 @@ from ..components.balancing import DynamicWeightAveraging
 from ..components.interpolation import (
     MIXING_WEIGHTS,
     continuous_scoring_loss,
-    deviation_loss,
     discrete_scoring_loss,
     feature_regularizer,
     l2_embedding_penalty,
     mass_interpolation,
     regression_loss,
 )
+from ..components.losses import deviation, deviation_loss, gaussian_reference
 from ..components.networks import mlp
 from ..components.sampling import BalancedBatchSampler
-from .base import TorchDetector, check_choice, check_int, check_number, clone_modules, restore_modules
+from .base import TorchDetector, check_choice, check_int, check_number
 
 __all__ = ["RoSAS", "RoSASNet", "rosas_hidden_sizes"]
 
@@ -109,7 +110,10 @@ class RoSAS(TorchDetector):
     dwa : weight L and L′ by DWA (Eq. 6–7); False gives DeepOD's fixed 0.5·L + 0.5·L′.
     l2_embedding_weight : weight of the official code's hidden ℓ2 term ‖φq + φx⁻ + φx⁺‖_F
         (0 = paper; the official code uses 0.01).
-    early_stopping, patience : official validation early stopping (needs ``X_val, y_val``).
+    early_stopping, patience : official validation early stopping (needs ``X_val, y_val``; off by
+        default, and ``X_val`` alone never turns it on). The shared rule of
+        :class:`adlab.components.training.EarlyStopping`: criterion (1 − AUC-PR) + (1 − AUC-ROC)
+        after every epoch, δ = 1e-4; ``best_epoch_`` is restored whether stopping fires or not.
     contamination, random_state, device, verbose : the adlab contract.
     """
 
@@ -187,8 +191,9 @@ class RoSAS(TorchDetector):
             return continuous_scoring_loss(s_mix, y_mix, s_pool[idx], lam, bool(self.consistency))[0]
         if self.loss == "discrete":
             return discrete_scoring_loss(s_mix, y_mix, s_pool[idx], lam, bool(self.consistency))[0]
-        if self.loss == "deviation":
-            return deviation_loss(s_pool, y_pool, generator=generator)
+        if self.loss == "deviation":     # DevNet's loss on the originals, N(0, 1) references drawn per step
+            mu, sigma = gaussian_reference(5000, generator, s_pool.device, dtype=s_pool.dtype)
+            return deviation_loss(deviation(s_pool, mu, sigma), y_pool > 0, margin=5.0).mean()
         return regression_loss(s_pool, y_pool)
 
     def _fit(self, X: np.ndarray, y: np.ndarray, X_val, y_val) -> None:
@@ -197,11 +202,6 @@ class RoSAS(TorchDetector):
         if 2 * b > n_unlabeled:
             raise ValueError(f"batch_size={b} needs at least {2 * b} unlabeled samples (b anchors + b unlabeled "
                              f"per step, drawn without replacement), but y has {n_unlabeled}; lower batch_size")
-        if self.early_stopping and X_val is None:
-            raise ValueError("early_stopping=True needs validation data: call fit(X, y, X_val, y_val)")
-        if self.early_stopping and np.unique(y_val).size < 2:
-            raise ValueError("early stopping needs both normals and anomalies in y_val")
-
         dev = self.device_
         Xt = self._to_device(X)
         yt = torch.from_numpy(y).to(dev)
@@ -217,7 +217,6 @@ class RoSAS(TorchDetector):
         forward = self._compiled(net)          # ``net`` itself unless the compile switch is on
         opt = self._make_optimizer(net.parameters(), float(self.lr), float(self.weight_decay))
         balance = DynamicWeightAveraging(2, temperature=float(self.temperature)) if self.regularizer else None
-        stopper = _EarlyStopping(int(self.patience)) if self.early_stopping else None
         self.best_epoch_ = None
         interpolates = self.loss in ("continuous", "discrete")
         # constants of the step loop, built once (no per-step tensor creation)
@@ -225,76 +224,43 @@ class RoSAS(TorchDetector):
         n_steps = int(self.n_batches_per_epoch)
         margin, l2_weight = float(self.margin), float(self.l2_embedding_weight)
 
-        for epoch in self._progress(range(int(self.epochs)), "epochs", total=int(self.epochs)):
-            sums = torch.zeros(4, device=dev)                     # total, L, L', weight of L
-            for _ in range(n_steps):
-                u_idx, a_idx = sampler.sample()
-                x_pool = Xt[torch.cat([u_idx, a_idx])]             # (3b, D): q, x⁻, x⁺
-                if interpolates:                                    # Eq. (3): 3b mixes of the pool
-                    x_mix, y_mix, lam, idx = mass_interpolation(x_pool, y_pool, int(self.k), float(self.alpha),
-                                                                gen, weights=self.mixing_weights)
-                    inputs = torch.cat([x_pool, x_mix])
-                else:                                               # L_dev / L_reg use the originals
-                    inputs, y_mix, lam, idx = x_pool, None, None, None
-                with self._autocast():                             # no-op unless the amp switch is on
-                    emb, score = forward(inputs)
-                    score = score.float()
-                    loss_score = self._scoring_loss(score, y_pool, y_mix, lam, idx, gen)
-                    # one slice + unbind (one zero-filled gradient buffer instead of three)
-                    emb_q, emb_u, emb_a = emb[:3 * b].view(3, b, -1).float().unbind(0)
-                    if balance is not None:
-                        loss_reg = feature_regularizer(emb_q, emb_u, emb_a, margin)
-                        if self.dwa:
-                            total = balance.combine([loss_score, loss_reg])
-                            w = balance.last_weights[0]
-                        else:
-                            total = 0.5 * loss_score + 0.5 * loss_reg
-                            w = half
+        def step():
+            u_idx, a_idx = sampler.sample()
+            x_pool = Xt[torch.cat([u_idx, a_idx])]             # (3b, D): q, x⁻, x⁺
+            if interpolates:                                    # Eq. (3): 3b mixes of the pool
+                x_mix, y_mix, lam, idx = mass_interpolation(x_pool, y_pool, int(self.k), float(self.alpha),
+                                                            gen, weights=self.mixing_weights)
+                inputs = torch.cat([x_pool, x_mix])
+            else:                                               # L_dev / L_reg use the originals
+                inputs, y_mix, lam, idx = x_pool, None, None, None
+            with self._autocast():                             # no-op unless the amp switch is on
+                emb, score = forward(inputs)
+                score = score.float()
+                loss_score = self._scoring_loss(score, y_pool, y_mix, lam, idx, gen)
+                # one slice + unbind (one zero-filled gradient buffer instead of three)
+                emb_q, emb_u, emb_a = emb[:3 * b].view(3, b, -1).float().unbind(0)
+                if balance is not None:
+                    loss_reg = feature_regularizer(emb_q, emb_u, emb_a, margin)
+                    if self.dwa:
+                        total = balance.combine([loss_score, loss_reg])
+                        w = balance.last_weights[0]
                     else:
-                        loss_reg = zero
-                        total, w = loss_score, one
-                    if l2_weight > 0:
-                        total = total + l2_weight * l2_embedding_penalty(emb_q, emb_u, emb_a)
-                opt.zero_grad(set_to_none=True)
-                total.backward()
-                opt.step()
-                sums += torch.stack([total.detach(), loss_score.detach(), loss_reg.detach(), w])
+                        total = 0.5 * loss_score + 0.5 * loss_reg
+                        w = half
+                else:
+                    loss_reg = zero
+                    total, w = loss_score, one
+                if l2_weight > 0:
+                    total = total + l2_weight * l2_embedding_penalty(emb_q, emb_u, emb_a)
+            return total, torch.stack([total.detach(), loss_score.detach(), loss_reg.detach(), w])
+
+        def end_epoch(epoch):
             if balance is not None and self.dwa:
                 balance.end_epoch()
-            means = (sums / n_steps).tolist()                        # one host sync per epoch
-            record = dict(loss=means[0], loss_score=means[1], loss_reg=means[2], weight_score=means[3])
-            if stopper is not None:
-                net.eval()
-                record["val_criterion"] = stopper.criterion(self, X_val, y_val)
-                net.train()
-                if stopper.update(record["val_criterion"], self.modules_, epoch):
-                    self._log_epoch(**record)
-                    restore_modules(self.modules_, stopper.best_state)
-                    self.best_epoch_ = stopper.best_epoch
-                    break
-            self._log_epoch(**record)
+
+        early = self._validation_early_stopping(X_val, y_val)
+        self._run_epochs(opt, step, epochs=self.epochs, steps=n_steps,
+                         names=("loss", "loss_score", "loss_reg", "weight_score"), on_epoch_end=end_epoch, **early)
+        if early:
+            self.best_epoch_ = early["stopper"].best_epoch
         net.eval()
-
-
-class _EarlyStopping:
-    """The official code's rule: stop when (1 − AUC-PR) + (1 − AUC-ROC) on the labelled
-    validation split has not improved by δ = 1e-4 for ``patience`` epochs; the best weights
-    are restored only when it fires (a run that reaches the last epoch keeps its last weights)."""
-
-    def __init__(self, patience: int, delta: float = 1e-4):
-        self.patience, self.delta = patience, delta
-        self.best, self.best_state, self.best_epoch, self.bad = np.inf, None, None, 0
-
-    @staticmethod
-    def criterion(det: RoSAS, X_val: np.ndarray, y_val: np.ndarray) -> float:
-        from ..evaluation.metrics import auc_pr, auc_roc
-
-        s = det._score_numpy(X_val)
-        return (1.0 - auc_pr(y_val, s)) + (1.0 - auc_roc(y_val, s))
-
-    def update(self, value: float, modules, epoch: int) -> bool:
-        if value < self.best - self.delta:
-            self.best, self.best_state, self.best_epoch, self.bad = value, clone_modules(modules), epoch, 0
-            return False
-        self.bad += 1
-        return self.bad >= self.patience

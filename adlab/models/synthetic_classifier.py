@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 
 from ..components.networks import mlp
-from .base import (TorchDetector, check_labels, check_max_steps, check_X, clone_modules, n_batches,
-                   restore_modules)
+from ..components.training import EarlyStopping
+from .base import TorchDetector, check_labels, check_max_steps, check_X, n_batches
 
 __all__ = ["sample_uniform_box", "add_synthetic_anomalies", "SyntheticAnomalyClassifier", "classification_loss"]
 
@@ -126,7 +126,11 @@ class SyntheticAnomalyClassifier(TorchDetector):
         *training loss* (weak labels only; no ground truth). 0 disables early stopping. Labeled anomalies
         are held out only when there are at least 5 of them.
     patience : epochs without improvement of the validation loss before stopping (7); the best epoch's
-        weights are restored.
+        weights are restored (``best_epoch_``; ``None`` when nothing is held out).
+    early_stopping : False (default). True early-stops on *labelled* validation data instead —
+        ``fit(X, y, X_val, y_val)``, criterion (1 − AUC-PR) + (1 − AUC-ROC), the rule shared with MNPWAD
+        and RoSAS (:class:`adlab.components.training.EarlyStopping`); the held-out loss is then only
+        logged. ``X_val`` passed without it is ignored (with a warning), never used silently.
     max_steps_per_epoch : ``None`` (default: an epoch is one pass over the training rows) or a cap on the
         steps of an epoch (then each epoch trains on that many batches of a fresh permutation) — an adlab
         budget for large tables such as Donors; it changes nothing on tables smaller than cap × batch rows.
@@ -142,7 +146,7 @@ class SyntheticAnomalyClassifier(TorchDetector):
     def __init__(self, synthetic_ratio: float = 1.0, box_margin: float = 0.0, loss: str = "bce",
                  hidden_dims: tuple = (500, 500), epochs: int = 200, batch_size: int = 1024, lr: float = 1e-3,
                  weight_decay: float = 1e-2, validation_fraction: float = 0.2, patience: int = 7,
-                 binary_columns: str = "bernoulli", max_steps_per_epoch: int | None = None,
+                 early_stopping: bool = False, binary_columns: str = "bernoulli", max_steps_per_epoch: int | None = None,
                  contamination: float = 0.1,
                  random_state: int | None = None, device: str = "auto", verbose: int = 0):
         self.synthetic_ratio = synthetic_ratio
@@ -155,6 +159,7 @@ class SyntheticAnomalyClassifier(TorchDetector):
         self.weight_decay = weight_decay
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.early_stopping = early_stopping
         self.binary_columns = binary_columns
         self.max_steps_per_epoch = max_steps_per_epoch
         self.contamination = contamination
@@ -221,35 +226,44 @@ class SyntheticAnomalyClassifier(TorchDetector):
         gen = self._torch_generator()
         b = min(int(self.batch_size), tr.size)
         n_steps = n_batches(tr.size, b, self.max_steps_per_epoch, drop_last=True)  # no incomplete last batch
-        best, best_state, waited = float("inf"), None, 0
-        self.best_epoch_ = 0
-        for epoch in self._progress(range(int(self.epochs)), "train"):
+        order = {"idx": None}
+
+        def start_epoch(epoch):
             net.train()
-            order = tr_t[torch.randperm(tr.size, generator=gen, device=dev)]
-            total = torch.zeros((), device=dev)
-            for s in range(n_steps):
-                idx = order[s * b:(s + 1) * b]
-                loss = classification_loss(net(Xt[idx]).reshape(-1), Tt[idx], self.loss).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.detach()
-            row = {"loss": (total / n_steps).item()}
+            order["idx"] = tr_t[torch.randperm(tr.size, generator=gen, device=dev)]
+            order["next"] = 0
+
+        def step():
+            s = order["next"]
+            idx = order["idx"][s:s + b]
+            order["next"] = s + b
+            return classification_loss(net(Xt[idx]).reshape(-1), Tt[idx], self.loss).mean()
+
+        labelled = self._validation_early_stopping(X_val, y_val)
+
+        def validate(epoch):
+            row = {}
             if va.size:
                 net.eval()
                 with torch.no_grad():
                     val_sum = sum(classification_loss(net(Xt[c]).reshape(-1), Tt[c], self.loss).sum()
                                   for c in va_t.split(65536))
                     row["val_loss"] = (val_sum / va.size).item()
-                if row["val_loss"] < best - 1e-6:
-                    best, best_state, waited, self.best_epoch_ = row["val_loss"], clone_modules(self.modules_), 0, epoch
-                else:
-                    waited += 1
-            self._log_epoch(**row)
-            if va.size and waited >= int(self.patience):
-                break
-        if best_state is not None:
-            restore_modules(self.modules_, best_state)
+            if labelled:
+                row.update(labelled["validate"](epoch))
+            return row
+
+        if labelled:          # opt-in: labelled validation data decides (reference-code criterion)
+            early = dict(validate=validate, monitor="val_criterion", stopper=labelled["stopper"],
+                         modules=self.modules_)
+        elif va.size:         # the paper's rule: the loss of held-out (weakly labelled) training rows
+            early = dict(validate=validate, monitor="val_loss",
+                         stopper=EarlyStopping(int(self.patience), min_delta=1e-6), modules=self.modules_)
+        else:
+            early = {}
+        self._run_epochs(opt, step, epochs=self.epochs, steps=n_steps, desc="train",
+                         on_epoch_start=start_epoch, **early)
+        self.best_epoch_ = early["stopper"].best_epoch if early else None
         self.n_synthetic_ = n_syn
 
     def _normalise(self, x: torch.Tensor) -> torch.Tensor:
