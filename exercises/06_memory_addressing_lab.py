@@ -40,8 +40,8 @@
 # **How labs work.** Work on your own copy: `python -m adlab.labs start 06` copies this exercise to
 # `my_labs/` (ignored by git; nothing ever overwrites it). Replace each `raise NotImplementedError(...)` stub
 # with your code and run the check cell below it: it prints *passed*, or raises an `AssertionError` that
-# says what is wrong. `python -m adlab.labs grade my_labs/06_memory_addressing_lab.ipynb` grades the whole file from a shell.
-# Cells marked **Predict, then run** ask you to write down a guess before running them.
+# says what is wrong. From a shell, `python -m adlab.labs grade my_labs/06_memory_addressing_lab.ipynb` grades the
+# whole file. Cells marked **Predict, then run** ask you to write down a guess before running them.
 
 # %%
 import sys, subprocess

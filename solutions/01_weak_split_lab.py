@@ -29,10 +29,11 @@
 # You will write the three steps yourself, compare them with `adlab.data.protocol.weak_split`, and train
 # RoSAS on *your* split.
 #
-# **How labs work.** Each exercise is a function with a `YOUR CODE HERE` stub. Work on your own copy: `python -m adlab.labs start 01` copies this exercise to
-# `my_labs/` (ignored by git; nothing ever overwrites it). Replace each `raise NotImplementedError(...)` stub
-# with your code and run the check cell below it: it prints *passed*, or raises an `AssertionError` that
-# says what is wrong. `python -m adlab.labs grade my_labs/01_weak_split_lab.ipynb` grades the whole file from a shell.
+# **How labs work.** Each exercise is a function with a `YOUR CODE HERE` stub. Work on your own copy:
+# `python -m adlab.labs start 01` copies this exercise to `my_labs/` (ignored by git; nothing ever
+# overwrites it). Replace each `raise NotImplementedError(...)` stub with your code and run the check cell
+# below it: it prints *passed*, or raises an `AssertionError` that says what is wrong.
+# `python -m adlab.labs grade my_labs/01_weak_split_lab.ipynb` grades the whole file from a shell.
 # Cells marked **Predict, then run** ask you to write down a guess before running them.
 
 # %%
