@@ -182,7 +182,7 @@ assert (results["auc_pr"] > prevalence).all(), "every variant should still beat 
 # * The paper's gaps are also modest: apart from *w/o MNP* (−0.06 on average), each removal costs 0.02–0.03
 #   AUC-PR on average, with large drops concentrated on a few data sets (Okiru, DDoS, Ana, Fraud).
 # * Paper and adlab differ in details that matter at this resolution (b_a, validation-based early stopping and
-#   prototype initialisation in the authors' code; see `docs/` and the reference notes), so compare *trends*,
+#   prototype initialisation in the authors' code; see [docs/references/mnpwad.md](../docs/references/mnpwad.md)), so compare *trends*,
 #   not digits.
 #
 # To run the real ablation (all six switches × every ADBench file available locally × several seeds, with

@@ -8,8 +8,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LEARNER_FACING = ["README.md", "docs/**/*.md", "notebooks/*.py", "notebooks/*.ipynb", "solutions/*.py",
                   "solutions/*.ipynb", "exercises/*.py", "exercises/*.ipynb", "adlab/**/*.py"]
-# ../shared/anything, or the shared folder's notes/papers/design map named without the ../
-OUTSIDE = re.compile(r"\.\./shared\b|\bshared/(notes|papers|data)/|\bshared/DESIGN\.md|\b[a-z]+-reference\.md")
+# ../shared/anything, or the shared folder's notes, papers and design map named without the ../
+OUTSIDE = re.compile(r"\.\./shared\b|\bshared/(notes|papers|data)/|\bDESIGN(\.md| §)|\b[a-z]+-reference\.md")
 
 
 def learner_files():
@@ -23,7 +23,8 @@ def offending_lines(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("bad", ["see `../shared/papers/mnpwad.txt`", "(``shared/notes/mmnet-reference.md``)",
-                                 "cf. ``rosas-reference.md`` §3", "[design](../shared/DESIGN.md)"])
+                                 "cf. ``rosas-reference.md`` §3", "[design](../shared/DESIGN.md)",
+                                 "the detector contract (DESIGN §3)"])
 def test_the_pattern_catches_links_outside_the_repository(bad):
     assert offending_lines(bad) == [bad]
 

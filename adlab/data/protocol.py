@@ -3,7 +3,7 @@
 :func:`weak_split` turns a fully labelled data set ``(X, y)`` (y: 1 anomaly, 0 normal) into what a
 weakly-supervised detector sees — ``X_train`` with weak labels ``y_train`` (1 = labeled anomaly,
 0 = unlabeled, which may hide anomalies) — plus held-out parts with their true labels. Three papers,
-three protocols (see ``docs``/DESIGN §4 and the reference notes):
+three protocols (see ``docs/references/``):
 
 ============  ========================  ==========================  ============================
 protocol      split train/val/test      labeled anomalies           unlabeled set
