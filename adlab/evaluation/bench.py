@@ -5,6 +5,8 @@ Examples::
     python -m adlab bench --experiment main --fast                 # < 5 min on 2 CPU cores
     python -m adlab bench --experiment main --device cuda          # the full table (ADLAB_DATA_DIR files)
     python -m adlab bench --experiment labeled-ratio --methods MNPWAD DevNet --datasets pendigits thyroid
+    python -m adlab bench --experiment main --jobs 2               # two worker processes, same rows
+    python -m adlab bench --experiment main --scheduler tcp://10.0.0.5:8786   # on a Dask cluster
     python -m adlab bench --list                                   # experiments, methods, data sets
 
 Results go to ``benchmarks/results/<experiment>[-fast].csv`` (one row per fit; rerunning the same
@@ -176,6 +178,19 @@ def _machine() -> str:
             f"{torch.get_num_threads()}); GPU {gpu}; Python {platform.python_version()}, torch {torch.__version__}")
 
 
+def _workers(args, threads) -> str:
+    if args.report_only:
+        return "report rebuilt from the CSV"
+    per = f"{args.threads or 1} torch thread(s) each"
+    if args.scheduler:
+        return f"Dask cluster at {args.scheduler} (joblib's Dask backend), {per}"
+    if args.jobs_per_gpu is not None:
+        return f"{args.jobs_per_gpu} loky worker process(es) per visible GPU, {per}"
+    if (args.jobs or 1) > 1:
+        return f"{args.jobs} loky worker processes (joblib), {per}"
+    return f"this process ({threads or 'default'} torch thread(s))"
+
+
 def markdown_report(df: pd.DataFrame, experiment: Experiment, *, reference: str | None = None,
                     header: dict | None = None, method_order: list | None = None) -> str:
     """A markdown document: header facts, then one table per metric (and a sweep table for sweeps)."""
@@ -234,8 +249,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cap the steps of a one-pass epoch at N for the detectors with a max_steps_per_epoch "
                         "parameter (MMNet, DeepSAD, SyntheticAnomalyClassifier); no effect on tables smaller "
                         "than N batches; for large tables such as donors on a CPU (default: no cap)")
-    p.add_argument("--threads", type=int, help="torch.set_num_threads (default: 1 in FAST mode, torch's default "
+    p.add_argument("--threads", type=int, help="torch.set_num_threads of each process that fits (default: 1 in "
+                                               "FAST mode and in every worker of --jobs/--scheduler, torch's default "
                                                "otherwise; 1 also helps on a shared 2-core machine)")
+    p.add_argument("--jobs", type=int, metavar="N", help="fit in N worker processes (joblib/loky); rows are the same "
+                                                         "as with one (default: 1, in this process)")
+    p.add_argument("--jobs-per-gpu", type=int, metavar="K",
+                   help="with --device cuda: K worker processes per visible GPU, fits dealt round-robin to the "
+                        "GPUs (instead of --jobs)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get("ADLAB_DASK_SCHEDULER") or None,
+                   help="run the fits on a Dask cluster, e.g. tcp://10.0.0.5:8786 (default: $ADLAB_DASK_SCHEDULER; "
+                        "needs pip install 'adlab[cluster]'; workers with --nthreads 1 and the data in their "
+                        "ADLAB_DATA_DIR or cache; see docs/CLUSTER.md)")
     p.add_argument("--metric", default="auc_pr", choices=list(METRIC_NAMES), help="metric of the printed table")
     p.add_argument("--on-error", default="record", choices=["record", "raise"],
                    help="record a failed fit and go on (default), or stop")
@@ -317,11 +342,17 @@ def main(argv: list[str] | None = None) -> int:
             from ..config import resolve_device
 
             resolve_device(args.device)
+        for flag, value in (("--jobs", args.jobs), ("--jobs-per-gpu", args.jobs_per_gpu), ("--threads", args.threads)):
+            if value is not None and value < 1:
+                raise ValueError(f"{flag} must be >= 1, got {value}")
+        if args.jobs_per_gpu is not None and (args.jobs is not None or args.scheduler):
+            raise ValueError("give --jobs-per-gpu instead of --jobs/--scheduler, not with them")
     except ValueError as exc:
         print(f"adlab bench: error: {exc}", file=sys.stderr)
         return 2
+    parallel = bool(args.scheduler) or (args.jobs or 1) > 1 or args.jobs_per_gpu is not None
     threads = args.threads or (1 if fast else None)  # tiny FAST networks run fastest on one thread
-    if threads:
+    if threads and not parallel:
         import torch
 
         torch.set_num_threads(int(threads))
@@ -341,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
                                if args.max_steps_per_epoch is not None else None)
             run_grid(tasks, out_csv, device=args.device, max_samples=args.max_samples, on_error=args.on_error,
                      progress=not args.no_progress, where_supported=where_supported,
-                     log=lambda m: print(m, file=sys.stderr))
+                     log=lambda m: print(m, file=sys.stderr), jobs=args.jobs, jobs_per_gpu=args.jobs_per_gpu,
+                     threads=args.threads if parallel else threads, scheduler=args.scheduler)
         except ValueError as exc:
             print(f"adlab bench: error: {exc}", file=sys.stderr)
             return 2
@@ -350,8 +382,11 @@ def main(argv: list[str] | None = None) -> int:
     from .grid import KEY, _norm_key
 
     df = read_results(out_csv)
-    if not df.empty:
-        df = df[[(_norm_key(r) in keys) for r in df[list(KEY)].itertuples(index=False)]]
+    if not df.empty:  # the planned rows, in task order (workers append them in the order they finish)
+        order = {t.key(): i for i, t in enumerate(tasks)}
+        position = [order.get(_norm_key(r), -1) for r in df[list(KEY)].itertuples(index=False)]
+        df = df.assign(_order=position)
+        df = df[df["_order"] >= 0].sort_values("_order", kind="stable").drop(columns="_order")
     given = list(argv if argv is not None else sys.argv[1:])
     for flag, takes_value in (("--report-only", False), ("--note", True)):
         if flag in given:
@@ -373,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         "data sets": ", ".join(datasets) + (f" (subsampled to ≤ {args.max_samples} rows)" if args.max_samples else ""),
         "methods": ", ".join(methods),
         "device": args.device,
+        "workers": _workers(args, threads),
         **({"steps per epoch": f"at most {args.max_steps_per_epoch} for detectors whose epoch is one pass over "
                                f"the data (max_steps_per_epoch; binds only on tables larger than "
                                f"{args.max_steps_per_epoch} batches)"}

@@ -1,0 +1,110 @@
+"""Parallel grids: --jobs (joblib/loky worker processes) and a Dask cluster give the serial rows.
+
+One serial run of the FAST main experiment (every method, data set ``blobs``, seed 0) is the reference;
+``--jobs 2`` and a two-worker ``LocalCluster`` must reproduce its rows to the last digit (timings and
+``finished_at`` aside).
+"""
+import re
+
+import pandas as pd
+import pytest
+
+from adlab.evaluation import bench
+from adlab.evaluation.experiments import get_experiment
+from adlab.evaluation.grid import KEY, Task, build_tasks, read_results, run_grid
+
+#: columns that legitimately differ between two runs of the same fit
+VOLATILE = ("fit_seconds", "score_seconds", "finished_at")
+FAST_MAIN = ["--experiment", "main", "--fast", "--datasets", "blobs", "--seeds", "0", "--device", "cpu", "--no-plots"]
+
+
+def _comparable(df: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in df.columns if c not in VOLATILE]
+    return df[cols].sort_values(list(KEY)).reset_index(drop=True)
+
+
+def _table(md: str, title: str) -> str:
+    """The markdown table under a ``## title`` heading of a report."""
+    section = md.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(line for line in section.splitlines() if line.startswith("|"))
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "main-fast.csv"
+    assert bench.main(FAST_MAIN + ["--out", str(out), "--no-progress"]) == 0
+    df = read_results(out)
+    assert len(df) == 9 and (df["status"] == "ok").all()
+    return out
+
+
+def test_jobs_2_gives_the_serial_rows_and_report_with_one_progress_bar(serial, tmp_path, capsys):
+    out = tmp_path / "main-fast.csv"
+    assert bench.main(FAST_MAIN + ["--out", str(out), "--jobs", "2"]) == 0
+    err = capsys.readouterr().err
+    pd.testing.assert_frame_equal(_comparable(read_results(out)), _comparable(read_results(serial)))
+    # the report lists data sets/methods in task order although workers finish in any order
+    md, ref = out.with_suffix(".md").read_text(), serial.with_suffix(".md").read_text()
+    assert _table(md, "AUC-PR") == _table(ref, "AUC-PR") and _table(md, "AUC-ROC") == _table(ref, "AUC-ROC")
+    assert "2 loky worker processes" in md
+    # one bar with finished / failed / running counts
+    assert re.search(r"9/9 \[.*ok 9, failed 0, running 0", err)
+    assert "running 2" in err
+    # resuming finds nothing to do
+    assert bench.main(FAST_MAIN + ["--out", str(out), "--jobs", "2", "--no-progress"]) == 0
+    assert len(read_results(out)) == 9
+
+
+def test_a_worker_exception_becomes_a_failed_row_and_is_retried(tmp_path):
+    unseen = get_experiment("unseen").settings[0]  # needs anomaly groups, which blobs has none of
+    main = get_experiment("main").settings[0]
+    tasks = [Task("main", main, "IsolationForest", "blobs", 0, "mnpwad", True),
+             Task("unseen", unseen, "IsolationForest", "blobs", 0, "mnpwad", True),
+             Task("main", main, "IsolationForest", "blobs", 1, "mnpwad", True)]
+    out = tmp_path / "r.csv"
+    df = run_grid(tasks, out, device="cpu", progress=False, jobs=2)
+    assert sorted(df["status"]) == ["error", "ok", "ok"]
+    failed = df[df["status"] == "error"].iloc[0]
+    assert failed["setting"] == "seen=local" and "needs anomaly groups" in failed["error"]
+    assert failed["error"].startswith("ValueError")
+    df = run_grid(tasks, out, device="cpu", progress=False, jobs=2)  # the failed task is tried again
+    assert len(df) == 4 and (df["status"] == "error").sum() == 2
+    with pytest.raises(ValueError, match="needs anomaly groups"):  # --on-error raise re-raises a worker's error
+        run_grid(tasks, out, device="cpu", progress=False, jobs=2, on_error="raise")
+
+
+def test_bad_parallel_options_are_rejected_with_clear_messages(tmp_path, capsys):
+    out = str(tmp_path / "x.csv")
+    assert bench.main(FAST_MAIN + ["--out", out, "--jobs", "0"]) == 2
+    assert "--jobs must be >= 1" in capsys.readouterr().err
+    assert bench.main(FAST_MAIN + ["--out", out, "--jobs", "2", "--jobs-per-gpu", "2"]) == 2
+    assert "--jobs-per-gpu" in capsys.readouterr().err
+    tasks = build_tasks(get_experiment("main"), ["IsolationForest"], ["blobs"], [0], "mnpwad", True)
+    with pytest.raises(ValueError, match="jobs_per_gpu needs device 'cuda'"):
+        run_grid(tasks, tmp_path / "y.csv", device="cpu", jobs_per_gpu=2)
+    with pytest.raises(ValueError, match="jobs must be a positive integer"):
+        run_grid(tasks, tmp_path / "y.csv", device="cpu", jobs=-1)
+
+
+def test_dask_local_cluster_gives_the_serial_rows(serial, tmp_path, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    # processes=True: each worker is its own process, as on a real cluster. A fit seeds torch's
+    # process-wide generator, so two fits in threads of one process (processes=False) could interleave.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        out = tmp_path / "main-fast.csv"
+        assert bench.main(FAST_MAIN + ["--out", str(out), "--scheduler", cluster.scheduler_address]) == 0
+    err = capsys.readouterr().err
+    pd.testing.assert_frame_equal(_comparable(read_results(out)), _comparable(read_results(serial)))
+    assert re.search(r"9/9 \[.*ok 9, failed 0, running 0", err)
+    assert f"Dask cluster at {cluster.scheduler_address}" in out.with_suffix(".md").read_text()
+
+
+def test_dask_workers_with_several_threads_are_refused(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    tasks = build_tasks(get_experiment("main"), ["IsolationForest"], ["blobs"], [0], "mnpwad", True)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,  # in-process, no network
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        with pytest.raises(ValueError, match="one thread"):
+            run_grid(tasks, tmp_path / "r.csv", device="cpu", progress=False, scheduler=client)
+    assert not (tmp_path / "r.csv").exists()
