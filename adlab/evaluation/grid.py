@@ -365,8 +365,8 @@ def run_grid(tasks: list[Task], out_csv: str | Path, *, device: str = "auto", ma
                 calls = (delayed(_fit_indexed)(i, task, device=devices[i], threads=worker_threads, **kwargs)
                          for i, task in enumerate(todo))
                 with config:
-                    yield from Parallel(n_jobs=capacity, return_as="generator_unordered", batch_size=1,
-                                        pre_dispatch="n_jobs")(calls)
+                    yield from Parallel(n_jobs=min(capacity, len(todo)), return_as="generator_unordered",
+                                        batch_size=1, pre_dispatch="n_jobs")(calls)
             bar.set_running(min(capacity, len(todo)))
         finished = 0
         for i, row in results():
