@@ -203,6 +203,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# *Reading:* both splits keep every normal row of their training part and hide the same share of anomalies in it
+# (asserted above); adlab's bars are shorter because it also keeps a 20 % validation part.
+
+# %% [markdown]
 # ## Train the real estimator on your split
 #
 # `adlab.RoSAS` only needs `(X, y)` with `y = 1` for labeled anomalies and `0` for unlabeled rows —

@@ -96,10 +96,15 @@ ax.axvline(2.0, color="grey", ls=":", lw=1)
 ax.text(2.05, 0.8, "largest distance\nbetween unit vectors", fontsize=8)
 ax.set_xlabel("distance to the prototype")
 ax.set_ylabel("similarity s")
-ax.set_title("a larger alpha gives a heavier tail")
+ax.set_title("a smaller alpha gives a heavier tail")
 ax.legend()
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# *Reading:* every curve is 1 at the prototype; a small α drops faster close to it but decays more slowly far away
+# (the tail falls like $d^{-(\alpha+1)}$). Between unit vectors only distances up to 2 occur (dotted line), where no
+# curve comes near 0.
 
 # %% [markdown]
 # ## Exercise 2.2 — normality weights (Eq. 7)
@@ -169,6 +174,10 @@ plt.tight_layout()
 plt.show()
 print(f"mean weight: normals {w[yb == 0].mean():.3f}, anomalies {w[yb == 1].mean():.3f}")
 assert w[yb == 0].mean() > w[yb == 1].mean()
+
+# %% [markdown]
+# *Reading:* rows near a prototype get the largest weights and the scattered anomalies the smallest (the means are
+# printed and asserted above), but every weight stays in a narrow band: with β = 1 the weighting is gentle.
 
 # %% [markdown]
 # ## Your functions inside the real MNPWAD

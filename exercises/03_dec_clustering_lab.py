@@ -133,6 +133,10 @@ plt.show()
 assert (p.max(dim=1).values >= q.max(dim=1).values - 1e-6).all()
 
 # %% [markdown]
+# *Reading:* in every row $P$ puts at least as much mass as $Q$ on its largest entry (asserted above): squaring
+# sharpens the confident rows, and dividing by $f_j$ favours prototypes with little total mass.
+
+# %% [markdown]
 # **Predict, then run.** Take a $Q$ whose five rows are all $[0.6, 0.3, 0.1]$: every row is equally unsure. Is its $P$
 # sharper than $Q$, and what is $\mathrm{KL}(P\|Q)$? Write your guess down, then run the cell.
 
@@ -184,6 +188,11 @@ centres = torch.tensor([[0.0, 4.0], [-3.5, -2.0], [3.5, -2.0]])
 print("distance of each cluster centre to its nearest prototype:",
       torch.cdist(centres, protos.detach()).min(dim=1).values.numpy().round(2))
 assert torch.cdist(centres, protos.detach()).min(dim=1).values.mean() < torch.cdist(centres, start).min(dim=1).values.mean()
+
+# %% [markdown]
+# *Reading:* the stars end next to the three cluster centres, far from the crosses they started from (the distances
+# are printed and asserted above). The loss does *not* fall steadily: $P$ is recomputed from the moving $Q$ at every
+# step, so the target itself sharpens as the prototypes separate; the value is a moving target, not a progress bar.
 
 # %% [markdown]
 # ## Your DEC inside the real MNPWAD

@@ -137,6 +137,10 @@ print(f"items used per query: {used_before.mean():.1f} before, {used_after.mean(
 assert used_after.mean() < used_before.mean()
 
 # %% [markdown]
+# *Reading:* after shrinkage each query is rebuilt from a handful of the 16 items instead of most of them (the means
+# are printed and asserted above).
+
+# %% [markdown]
 # ## Exercise 6.3 — the KL-to-uniform score (Eq. 18)
 #
 # `log_w` is (n, N), the log of the softmax attention (adlab computes it with `log_softmax`, so it is

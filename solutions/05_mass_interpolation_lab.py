@@ -159,6 +159,11 @@ plt.show()
 assert float(y_mix.min()) >= -1 - 1e-6 and float(y_mix.max()) <= 1 + 1e-6
 
 # %% [markdown]
+# *Reading:* with α = 0.5 most λ₁ lie near 0 or 1 (mixtures stay near one real sample), with α = 4 they crowd around
+# 0.5; in the batch, mixtures between the two groups get targets between −1 and +1, graded by how far along they
+# lie.
+
+# %% [markdown]
 # **Predict, then run.** With $\alpha = 0.5$, what fraction of the mixtures keep at least 90 % of one real sample
 # ($\lambda_1 < 0.1$ or $\lambda_1 > 0.9$)? And with $\alpha = 4$? Write your guesses down, then run the cell.
 
