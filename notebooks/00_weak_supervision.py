@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/00_weak_supervision.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | build a weak split by hand and check it against `adlab.data.weak_split`; compare the three papers' protocols on real data; meet ADBench's four anomaly types; define AUC-PR (with its precision-recall curve) next to AUC-ROC |
+# | **Prerequisites** | NumPy, pandas and scikit-learn basics (stratified splits, a fitted estimator's scores); no paper yet |
+# | **Time** | about 30 min |
+# | **Read** | MNPWAD §IV-A (experimental setup); RoSAS §5.1; MMNet §IV-A; ADBench (Han et al., NeurIPS 2022) §3 for the anomaly types; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # Every method in this course (MNPWAD, RoSAS, MMNet) learns from the same kind of data:
 #
 # * an **unlabeled set** $\mathcal{D}_u$ — mostly normal rows, but with some anomalies hidden in it
@@ -279,7 +286,8 @@ print(results.to_string())
 results
 
 # %% [markdown]
-# AUC-PR is compared with the base rate (the AUC-PR of random scores), AUC-ROC with 0.5. On the blobs the
+# AUC-PR is compared with the base rate (the AUC-PR of random scores), AUC-ROC with 0.5 (section 6 draws
+# both curves and explains why). On the blobs the
 # scattered anomalies are easy for Isolation Forest; on Pendigits it is far from perfect — room for the
 # few labeled anomalies to help, which is what the next notebooks are about.
 
@@ -293,6 +301,73 @@ for p in splits:
 print("all checks passed")
 
 # %% [markdown]
+# ## 6. What AUC-PR measures, drawn
+#
+# Sort the test rows by score, highest first, and walk down the list. After the top $t$ rows,
+#
+# * **precision** $P_t$ = share of anomalies among those $t$ rows ("how many of my alarms are real?"),
+# * **recall** $R_t$ = share of all test anomalies found so far ("how many anomalies did I catch?").
+#
+# The **precision-recall (PR) curve** plots $P_t$ against $R_t$; **AUC-PR**, computed as *average precision*,
+# is the precision averaged over the positions of the anomalies in the ranking,
+#
+# $$ \mathrm{AP} = \sum_t (R_t - R_{t-1})\, P_t , $$
+#
+# i.e. the mean of the precisions measured each time one more anomaly is found. The **ROC curve** plots the
+# true-positive rate (= recall) against the false-positive rate (share of *normals* flagged); AUC-ROC is the
+# probability that a random anomaly scores above a random normal.
+#
+# The two differ in their **chance level**. Random scores give AUC-ROC 0.5 whatever the anomaly rate, but
+# AUC-PR equal to the anomaly rate of the test set (2.3 % on Pendigits): precision stays at the base rate all the
+# way down. With a few percent of anomalies, AUC-ROC can look excellent while most alarms at the top are
+# false; AUC-PR shows it, which is why the papers (and adlab) report AUC-PR first.
+#
+# Here are both curves for the Isolation Forest scores of section 5 on the Pendigits test part (MNPWAD split),
+# and AP computed by hand from the ranking:
+
+# %%
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from adlab.evaluation.metrics import auc_pr, auc_roc
+
+sp = splits["mnpwad"]
+s_if = IsolationForest(n_estimators=n_trees, random_state=SEED).fit(sp.X_train, sp.y_train).decision_function(sp.X_test)
+order = np.argsort(-s_if, kind="stable")
+hits = sp.y_test[order] == 1
+precision_at = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+ap_by_hand = precision_at[hits].mean()            # mean precision at each anomaly's position
+np.testing.assert_allclose(ap_by_hand, auc_pr(sp.y_test, s_if), rtol=1e-9)   # scores have no ties here
+base_rate = sp.y_test.mean()
+print(f"AP by hand {ap_by_hand:.3f} == adlab auc_pr; AUC-ROC {auc_roc(sp.y_test, s_if):.3f}; base rate {base_rate:.3f}")
+
+prec, rec, _ = precision_recall_curve(sp.y_test, s_if)
+fpr, tpr, _ = roc_curve(sp.y_test, s_if)
+fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(11, 4.3))
+ax_roc.plot(fpr, tpr, c="tab:blue", label=f"Isolation Forest (AUC-ROC {auc_roc(sp.y_test, s_if):.3f})")
+ax_roc.plot([0, 1], [0, 1], "k:", label="random scores (0.5)")
+ax_roc.set(xlabel="false-positive rate (normals flagged)", ylabel="true-positive rate (recall)",
+           title="ROC curve, Pendigits test part", xlim=(0, 1), ylim=(0, 1.02))
+ax_pr.step(rec, prec, where="post", c="tab:red", label=f"Isolation Forest (AUC-PR {auc_pr(sp.y_test, s_if):.3f})")
+ax_pr.axhline(base_rate, c="k", ls=":", label=f"random scores = anomaly rate ({base_rate:.3f})")
+ax_pr.set(xlabel="recall (anomalies found)", ylabel="precision (alarms that are anomalies)",
+          title="precision-recall curve, same scores", xlim=(0, 1), ylim=(0, 1.02))
+for ax in (ax_roc, ax_pr):
+    ax.legend(fontsize=8, loc="lower right" if ax is ax_roc else "upper right")
+plt.tight_layout()
+plt.show()
+assert auc_pr(sp.y_test, s_if) > base_rate and auc_roc(sp.y_test, s_if) > 0.5
+
+# %% [markdown]
+# **Reading.** The ROC curve rises steeply and its area looks comfortable, yet the PR curve shows that precision
+# is far below 1 at most recalls: among the top-scored rows many are normal digits. The dotted lines are what
+# random scores would give — the diagonal for ROC, the anomaly rate for PR. Judge an AUC-PR against the anomaly
+# rate, never against 0.5.
+
+# %% [markdown]
 # **Take-aways.** A weakly-supervised data set is (unlabeled rows, a few labeled anomalies); the unlabeled
 # rows hide anomalies. `weak_split(X, y, protocol=...)` reproduces each paper's recipe and records exactly what
 # it did (`split.record`), so results from different protocols are never mixed up by accident.
+#
+# **Further reading.** Davis & Goadrich, *The relationship between precision-recall and ROC curves* (ICML 2006); Saito & Rehmsmeier, *The precision-recall plot is more informative than the ROC plot…* (PLOS ONE 2015); ADBench (Han et al., 2022).
+#
+# **Next:** notebook 01 (MNPWAD's autoencoder pretraining) — or jump to 08 (RoSAS), 09 (MMNet) or 10 (synthetic anomalies), which only need this notebook.

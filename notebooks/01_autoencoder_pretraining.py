@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/01_autoencoder_pretraining.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | pretrain a denoising autoencoder layer by layer in plain PyTorch, check it against `adlab`, and see what the pretrained codes and reconstruction errors are worth |
+# | **Prerequisites** | notebook 00; PyTorch modules, optimisers and autograd; what an autoencoder is |
+# | **Time** | about 30 min |
+# | **Read** | MNPWAD §III-C (Eq. 1–2) and §III-F; Vincent et al., *Stacked denoising autoencoders* (JMLR 2010) §3; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # MNPWAD (Dong et al.) describes every sample by a latent code $z_i=\psi(x_i)$ (Eq. 1) and its
 # reconstruction $\hat x_i=\psi'(z_i)$ (Eq. 2). Its normal *prototypes* are found by k-means on those
 # codes **before** the real training starts, so the codes must already mean something at that point.
@@ -285,7 +292,9 @@ assert centers.shape == (k, HIDDEN[-1]) and 2 <= k <= 10
 #   stops early on the validation normals. adlab uses real mini-batches and fresh noise, and early
 #   stopping only when you ask for it (`MNPWAD(early_stopping=True)` with `X_val`).
 #
-# Next: notebook 02, the Student's-t similarity between codes and prototypes.
+# **Further reading.** Vincent et al. 2010 (stacked denoising autoencoders); Xie et al. 2016 (DEC) §3.2 on the pretrained initialisation.
+#
+# **Next:** notebook 02, the Student's-t similarity between codes and prototypes.
 
 # %%
 print(f"notebook ran in {time.perf_counter() - T0:.1f} s")

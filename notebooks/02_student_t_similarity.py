@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/02_student_t_similarity.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | write the Student's-t similarity (Eq. 6) by hand, see what its degree of freedom α and the L2 normalisation do, and draw the max-similarity map of multi-modal data |
+# | **Prerequisites** | notebook 01 (latent codes); k-means; broadcasting in PyTorch |
+# | **Time** | about 25 min |
+# | **Read** | MNPWAD §III-D up to Eq. 6; the Student's-t kernel in DEC (Xie et al., ICML 2016) §3.1.1; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # MNPWAD keeps **k normal prototypes** $u_1,\dots,u_k$ in the latent space and asks, for every
 # sample, *how similar is its code $z_i$ to each prototype?* The answer is a Student's-t kernel
 # (the same kernel as t-SNE and Deep Embedded Clustering):
@@ -254,6 +261,10 @@ assert auc_pr(y, 1 - s_max) > auc_pr(y, 1 - s_max_1)
 #
 # Next: notebook 03 turns the similarities into soft cluster assignments and refines the prototypes
 # with Deep Embedded Clustering.
+#
+# **Further reading.** van der Maaten & Hinton, *Visualizing data using t-SNE* (JMLR 2008) on the heavy-tailed kernel; Xie et al. 2016 (DEC) §3.1.
+#
+# **Next:** notebook 03 turns the similarities into soft cluster assignments and refines the prototypes with Deep Embedded Clustering.
 
 # %%
 print(f"notebook ran in {time.perf_counter() - T0:.1f} s")

@@ -27,6 +27,13 @@
 # notebook 02), $P$ a *sharpened* copy of it, and the KL pulls $Q$ towards $P$: confident assignments
 # become more confident, and the prototypes move to the centres of their clusters.
 #
+# | | |
+# |---|---|
+# | **You will** | compute $Q$, $P$ and the DEC loss by hand; see when $\mathrm{KL}(P\Vert Q)$ is zero; tell textbook DEC from the authors' per-batch variant and see the latter collapse; choose $k$ by the silhouette score |
+# | **Prerequisites** | notebook 02 (Student's-t similarity); KL divergence; k-means |
+# | **Time** | about 40 min (FAST run: under a minute on a laptop CPU) |
+# | **Read** | MNPWAD §III-D (Eq. 8); Xie et al. 2016 (DEC) §3.1; the course map and notation table in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # In this notebook we
 # 1. compute $Q$, $P$ and the KL by hand and check them against `adlab.components.prototypes`;
 # 2. see how $P$ sharpens $Q$ (and why L2 normalisation keeps $Q$ soft);
@@ -200,11 +207,17 @@ def train_dec(variant, steps=STEPS, seed=SEED, snapshots=(0,)):
             if step in snapshots:
                 snaps[step] = (enc(X_t).numpy(), protos.detach().clone().numpy())
             if step % 10 == 0:
-                q_all = soft_assignment(student_t_similarity(enc(X_t), protos, normalize=False))
+                Z_all = enc(X_t)
+                q_all = soft_assignment(student_t_similarity(Z_all, protos, normalize=False))
                 d = torch.cdist(protos, protos)
+                min_d = float(d[~torch.eye(3, dtype=bool)].min())
+                # scale-free separation: closest pair of prototypes / typical distance of a normal code
+                # to its nearest prototype (unchanged if the whole latent space is stretched)
+                spread = float(torch.cdist(Z_all[normal], protos).min(1).values.median())
                 log.append({"step": step, "ari": adjusted_rand_score(mode[normal], q_all[normal].argmax(1).numpy()),
                             "confidence": float(q_all.max(1).values.mean()),
-                            "min_proto_dist": float(d[~torch.eye(3, dtype=bool)].min())})
+                            "row_spread": float(0.5 * (q_all - q_all.mean(0)).abs().sum(1).mean()),
+                            "min_proto_dist": min_d, "separation": min_d / spread})
         if step == steps:
             break
         if variant == "textbook" and step % REFRESH == 0:
@@ -227,7 +240,8 @@ print("textbook DEC:  first", log_tb[0], "\n               last ", log_tb[-1])
 
 # %%
 def plot_snapshots(snaps, log, title):
-    fig, axes = plt.subplots(1, len(snaps), figsize=(3.6 * len(snaps), 3.5))
+    # one shared scale for all panels: a stretching latent space must show as stretching
+    fig, axes = plt.subplots(1, len(snaps), figsize=(3.6 * len(snaps), 3.7), sharex=True, sharey=True)
     traj = np.stack([snaps[s][1] for s in sorted(snaps)])
     for i, (ax, step) in enumerate(zip(axes, sorted(snaps))):
         Z, P = snaps[step]
@@ -238,18 +252,32 @@ def plot_snapshots(snaps, log, title):
         ax.scatter(P[:, 0], P[:, 1], marker="*", s=250, c="red", edgecolor="white")
         rec = min(log, key=lambda r: abs(r["step"] - step))
         ax.set_title(f"step {step}: ARI {rec['ari']:.2f}, conf {rec['confidence']:.2f}", fontsize=9)
-    fig.suptitle(title)
+        ax.set_xlabel("latent dimension 1")
+    axes[0].set_ylabel("latent dimension 2")
+    fig.suptitle(title, fontsize=10)
     plt.tight_layout()
     plt.show()
 
 
-plot_snapshots(snaps_tb, log_tb, "Textbook DEC — codes (coloured by true cluster, anomalies orange) and prototypes (stars, with paths)")
+plot_snapshots(snaps_tb, log_tb, "Textbook DEC on one shared scale: codes (coloured by true cluster, anomalies orange), "
+               "prototypes (stars, with paths)")
 assert log_tb[-1]["confidence"] > log_tb[0]["confidence"], "DEC should make the soft assignments more confident"
 assert log_tb[-1]["ari"] > 0.8, "the three clusters should still be recovered"
+growth_raw = log_tb[-1]["min_proto_dist"] / log_tb[0]["min_proto_dist"]
+growth_scale_free = log_tb[-1]["separation"] / log_tb[0]["separation"]
+print(f"closest prototype pair: {log_tb[0]['min_proto_dist']:.2f} -> {log_tb[-1]['min_proto_dist']:.2f} (x{growth_raw:.1f}); "
+      f"scale-free separation: {log_tb[0]['separation']:.2f} -> {log_tb[-1]['separation']:.2f} (x{growth_scale_free:.1f})")
+assert growth_raw > growth_scale_free, "part of the growth is the latent space stretching"
 
 # %% [markdown]
-# The codes of each cluster contract, the clusters drift apart and each prototype follows its cluster:
-# assignments become more confident while the three groups stay intact.
+# **Reading.** On one shared scale the picture is less flattering than panel-by-panel axes would make it:
+# much of the "clusters drift apart" is the **whole latent space inflating** — the distance between the two
+# closest prototypes grows by the raw factor printed above, while the scale-free separation (that distance
+# divided by the median distance of a normal code to its prototype) grows by much less. With the raw
+# Student's-t kernel, spreading everything out is a cheap way to make $Q$ more confident, and nothing in the
+# KL stops it. Assignments do become more confident and the three groups stay intact (ARI printed above), but
+# read the confidence curve with that in mind: it is partly bought with scale, which MNPWAD's L2 normalisation
+# (notebook 02) takes away.
 #
 # ## 4. Textbook DEC vs. the reference code's per-batch DEC
 #
@@ -259,12 +287,27 @@ assert log_tb[-1]["ari"] > 0.8, "the three clusters should still be recovered"
 #
 # * $f_j$ is a *batch* statistic (128 rows) instead of a data-set one;
 # * the gradient flows through $P$ as well. The objective is no longer "move $Q$ towards a fixed,
-#   sharper target" but "make $\mathrm{KL}(P(Q)\,\|\,Q)$ small" — and that function of $Q$ is **zero
-#   in two places**: when every row is one-hot, *and when every row is uniform* ($q_{ij}=1/k$ gives
-#   $p_{ij}=1/k$). A heavy-tailed Student's-t kernel only approaches one-hot rows by pushing clusters
-#   very far apart (a normalised one, $s\ge0.2$, never gets there), but uniform rows are easy:
-#   **put the prototypes in the same place**.
+#   sharper target" but "make $\mathrm{KL}(P(Q)\,\|\,Q)$ small" — and that function of $Q$ is zero
+#   when every row is one-hot, **and whenever all rows of $Q$ are identical**, whatever that common row
+#   is. If $q_{ij} = q_j$ for every $i$, then $f_j = n\,q_j$ and $p_{ij} \propto q_j^2 / (n q_j) \propto q_j$,
+#   so $P = Q$: a common row $(0.6, 0.3, 0.1)$ gives a KL of exactly 0, not only the uniform row $1/k$.
+#   A heavy-tailed Student's-t kernel only approaches one-hot rows by pushing clusters very far apart (a
+#   normalised one, $s\ge0.2$, never gets there), but identical rows are easy: **give every code the same
+#   soft assignment** — squeeze the codes together, or put the prototypes in the same place (then the
+#   common row is uniform).
 #
+# *Predict, then run:* what is $\mathrm{KL}(P(Q)\Vert Q)$ for 500 copies of the row $(0.6, 0.3, 0.1)$? And
+# for rows that are all different?
+
+# %%
+q_same = torch.tensor([[0.6, 0.3, 0.1]], dtype=torch.float64).repeat(500, 1)
+q_varied = soft_assignment(torch.rand(500, 3, generator=torch.Generator().manual_seed(SEED), dtype=torch.float64))
+for name, qq in (("identical rows (0.6, 0.3, 0.1)", q_same), ("500 different rows", q_varied)):
+    print(f"{name:32s} KL(P(Q)||Q) = {float(clustering_kl_loss(target_distribution(qq), qq, reduction='sum')):.2e}")
+assert float(clustering_kl_loss(target_distribution(q_same), q_same, reduction="sum")) < 1e-12
+assert float(clustering_kl_loss(target_distribution(q_varied), q_varied, reduction="sum")) > 1e-3
+
+# %% [markdown]
 # First, at the very same parameters and batch, compare the gradients of three losses: textbook
 # (P over all rows, fixed), P from the batch but detached, and the reference (P from the batch, not
 # detached). Detaching makes the batch target behave like the textbook one; letting the gradient flow
@@ -300,30 +343,46 @@ assert cos(g_textbook, g_reference, dim=0) < 0.9
 # Then, trained on its own from the same start, the per-batch variant collapses: the codes of the three
 # clusters are squeezed together, two prototypes merge and the third is left behind where no data is,
 # and the assignments no longer reflect the clusters (ARI 0) — a degenerate way of making $P = Q$.
+#
+# *Predict, then run:* will the confidence of the collapsed model end at the uniform value $1/k = 0.33$?
 
 # %%
 log_rf, snaps_rf = train_dec("per-batch", snapshots=SNAPS)
 plot_snapshots(snaps_rf, log_rf, "Reference per-batch DEC (P rebuilt from each batch, gradient through P)")
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.3))
+CURVES = {"ari": ("cluster recovery", "adjusted Rand index"),
+          "confidence": ("confidence of the soft assignments", r"mean $\max_j q_{ij}$"),
+          "row_spread": ("how different the rows of Q are", r"mean $\frac{1}{2}\|q_i-\bar q\|_1$"),
+          "separation": ("scale-free prototype separation", "closest prototype pair /\nmedian code-prototype distance")}
+fig, axes = plt.subplots(1, 4, figsize=(16, 3.4))
 for log, name in ((log_tb, "textbook (P fixed, refreshed)"), (log_rf, "per-batch, P not detached")):
     steps = [r["step"] for r in log]
-    for ax, key in zip(axes, ("ari", "confidence", "min_proto_dist")):
+    for ax, (key, (title, ylabel)) in zip(axes, CURVES.items()):
         ax.plot(steps, [r[key] for r in log], label=name)
-        ax.set(xlabel="step", title=key)
+        ax.set(xlabel="training step", ylabel=ylabel, title=title)
 axes[1].axhline(1 / 3, color="grey", ls=":", lw=1)
 axes[1].text(0, 1 / 3 + 0.01, "uniform 1/k", fontsize=8, color="grey")
+axes[3].set_yscale("log")
 axes[0].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
-print("textbook  last:", log_tb[-1])
-print("per-batch last:", log_rf[-1])
+print("textbook  last:", {k: round(v, 3) for k, v in log_tb[-1].items()})
+print("per-batch last:", {k: round(v, 3) for k, v in log_rf[-1].items()})
 assert log_rf[-1]["min_proto_dist"] < 0.5 * log_tb[-1]["min_proto_dist"]
 assert log_rf[-1]["confidence"] < log_tb[-1]["confidence"]
+# the collapse ends with (nearly) identical rows of Q — not necessarily uniform ones
+assert log_rf[-1]["row_spread"] < 0.25 * log_rf[0]["row_spread"]
 
 # %% [markdown]
-# **What this means for MNPWAD.** Alone, the reference's per-batch KL is a *prototype-merging* force
-# (its easiest zero is $Q$ uniform). Inside MNPWAD it is never alone: the contrastive loss (Eq. 9,
+# **Reading.** The per-batch run loses the clusters (ARI falls to about 0) and its rows of $Q$ become nearly
+# identical (third panel), which is what sets its KL to zero. Its confidence ends at the value printed above,
+# *above* the uniform $1/3$: the collapse does not need uniform rows, only identical ones — here one prototype
+# sits apart from the merged pair and every code gets the same uneven row. The textbook run keeps the clusters
+# and a growing separation (fourth panel, log scale, independent of how much the latent space stretches).
+
+# %% [markdown]
+# **What this means for MNPWAD.** Alone, the reference's per-batch KL is a *collapsing* force (its easy zero
+# is every row of $Q$ alike — uniform when the prototypes merge). Inside MNPWAD it is never alone: the contrastive loss (Eq. 9,
 # notebook 04), the score loss and the reconstruction loss pull on the same encoder and prototypes,
 # dynamic weight averaging rescales the terms, and the reference code's early stopping often keeps an
 # epoch-1 or epoch-2 model. adlab therefore offers both:
@@ -370,8 +429,8 @@ assert fitted["batch"]["confidence"] < fitted["fixed"]["confidence"]
 assert fitted["batch"]["min_proto_dist"] < fitted["fixed"]["min_proto_dist"]
 
 # %% [markdown]
-# The reference variant drives its KL to almost zero by making $Q$ nearly uniform and pulling the
-# prototypes together; the textbook variant keeps them apart and the assignments as confident as the
+# The reference variant drives its KL to almost zero by making the rows of $Q$ nearly identical (here close
+# to uniform, as the confidences printed above show) and pulling the prototypes together; the textbook variant keeps them apart and the assignments as confident as the
 # normalised kernel allows (its KL stays large because $P$ is always sharper than a normalised $Q$ can
 # be). The detector still works in both cases on this toy — the prototypes are only one of the
 # scorer's inputs — so which DEC to use is an empirical question for the ablation notebook and the
@@ -405,13 +464,19 @@ plt.show()
 #   sharper target; KL(P‖Q) pulls assignments towards it. Checked against `soft_assignment`,
 #   `target_distribution`, `clustering_kl_loss`.
 # * Textbook DEC (fixed $P$) tightens clusters and moves prototypes to their centres.
+# * $\mathrm{KL}(P(Q)\Vert Q) = 0$ for one-hot rows *and* for any $Q$ whose rows are all identical (not only
+#   uniform ones).
 # * The reference code's per-batch, non-detached $P$ is a different objective whose easy minimum is
-#   "all prototypes together"; alone it collapses, inside MNPWAD it drags the prototypes closer and $Q$
-#   towards uniform while the other losses hold them apart. adlab exposes both as
+#   "every code assigned alike"; alone it collapses, inside MNPWAD it drags the prototypes closer and $Q$
+#   towards uniform while the other losses hold them apart.
+# * With the raw kernel, part of textbook DEC's growing confidence is the latent space stretching: compare
+#   clusterings on one scale or with a scale-free measure. adlab exposes both as
 #   `MNPWAD(dec="batch" | "fixed")`.
 # * $k$ is chosen by silhouette over 2…10 (`init_prototypes_kmeans`).
 #
-# Next: notebook 04, the contrastive loss that separates labeled anomalies from the prototypes.
+# **Further reading.** Xie et al. 2016 (DEC); Guo et al., *Improved deep embedded clustering with local structure preservation* (IJCAI 2017, IDEC).
+#
+# **Next:** notebook 04, the contrastive loss that separates labeled anomalies from the prototypes.
 
 # %%
 print(f"notebook ran in {time.perf_counter() - T0:.1f} s")

@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/04_contrastive_prototype_loss.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | write the normality weight (Eq. 7) and the contrastive prototype loss (Eq. 9) by hand, draw the gradient they exert in the plane, and fit the full `adlab.MNPWAD` on toy data and on Pendigits |
+# | **Prerequisites** | notebooks 02 and 03 |
+# | **Time** | about 40 min |
+# | **Read** | MNPWAD §III-D (Eq. 7, 9) and §III-F; Table II for Pendigits; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # DEC (notebook 03) organises the unlabeled codes around the prototypes, but it never looks at the
 # labeled anomalies. The **contrastive prototype loss** does:
 #
@@ -374,11 +381,51 @@ plt.show()
 
 # %% [markdown]
 # From a single labeled anomaly and a few seconds of CPU, MNPWAD ranks the unseen test anomalies far
-# above chance (the anomaly rate, about 0.02, is what a random ranking would score). The gap to the
-# paper's figure comes from the much shorter schedule used here (FAST mode) and from the split; the
-# benchmark scripts run the full protocol. Note the effect of the validation split: with labeled
-# validation data, model selection can stop before joint training over-fits the single labeled anomaly.
+# above chance (the anomaly rate, about 0.02, is what a random ranking would score). Note the effect of the
+# validation split: with labeled validation data, model selection can stop before joint training over-fits
+# the single labeled anomaly.
 #
+# **Is the gap to the paper a matter of FAST mode?** No. The repository's fidelity benchmark
+# (`benchmarks/fidelity_mnpwad.py`) runs adlab's full default schedule on three splits × five seeds without
+# validation data; the next cell reads its committed results and compares them with the paper's Table II.
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+
+PAPER_TABLE_II = {"pendigits": 0.856, "magic.gamma": 0.780}
+fid_path = Path(adlab.__file__).resolve().parents[1] / "benchmarks" / "results" / "fidelity_mnpwad.csv"
+if fid_path.exists():
+    fid = pd.read_csv(fid_path)
+    per_split = fid.groupby(["dataset", "split"])["auc_pr"].mean().unstack()
+    by_data = fid.groupby("dataset")["auc_pr"]
+    fid_summary = pd.DataFrame({"runs": by_data.size(), "auc_pr_mean": by_data.mean(), "auc_pr_std": by_data.std(),
+                                "min_split_mean": per_split.min(axis=1), "max_split_mean": per_split.max(axis=1),
+                                "paper (Table II)": pd.Series(PAPER_TABLE_II)})
+    print(fid_summary.round(3).to_string())
+    pen = fid_summary.loc["pendigits"]
+    gap = pen["paper (Table II)"] - pen["auc_pr_mean"]
+    print(f"Pendigits, full schedule: {pen['auc_pr_mean']:.3f} vs the paper's {pen['paper (Table II)']:.3f} "
+          f"(gap {gap:.3f}); per-split means {pen['min_split_mean']:.3f} to {pen['max_split_mean']:.3f}")
+else:
+    fid_summary = None
+    print(f"{fid_path} is not here (e.g. in Colab); run `python benchmarks/fidelity_mnpwad.py` to make it")
+
+# %% [markdown]
+# **Reading.** If the table printed, the full schedule does not close the gap on Pendigits: the mean over the
+# benchmark's runs stays well below the paper's 0.856, and it varies far more between *splits* (per-split
+# means printed above) than between seeds. With 1 % of the training anomalies labeled, Pendigits has a
+# *single* labeled anomaly, and how typical that one row is decides most of the score; the paper's ± is over
+# seeds on one fixed split, and its reference code also selects epochs on labeled validation data. The
+# `MNPWAD` docstring ("What limits Pendigits") has the measurements. FAST mode only adds noise on top.
+#
+# %%
+if fid_summary is not None:
+    assert fid_summary.loc["pendigits", "auc_pr_mean"] < PAPER_TABLE_II["pendigits"] - 0.1, \
+        "the full-schedule benchmark no longer shows a gap: update the reading above"
+
+# %% [markdown]
 # ## Takeaways
 #
 # * Eq. (9) compares the *weighted* mean max-similarity of unlabeled rows with that of labeled anomalies;
@@ -387,6 +434,10 @@ plt.show()
 #   $w_i$ both keep hidden anomalies from being absorbed.
 # * Alone it separates the *labeled* anomalies; generalising to unseen ones needs the rest of MNPWAD:
 #   pretrained codes (01), prototypes (02–03), reconstruction hinge and the learned scorer.
+#
+# **Further reading.** MNPWAD §III-D and §III-F; Pang et al., *Deep anomaly detection with deviation networks* (KDD 2019) for another way of using a few labeled anomalies.
+#
+# **Next:** notebook 05, the normality weights under contamination.
 
 # %%
 print(f"notebook ran in {time.perf_counter() - T0:.1f} s")

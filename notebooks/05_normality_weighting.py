@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/05_normality_weighting.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | write Eq. 7 and the weighted reconstruction loss (Eq. 3–5) by hand, and measure how much weight the hidden anomalies of a contaminated unlabeled set really lose, for several β |
+# | **Prerequisites** | notebooks 02 and 04; the sigmoid function |
+# | **Time** | about 30 min |
+# | **Read** | MNPWAD §III-C (Eq. 3–5), §III-D (Eq. 7) and §IV-E (Table IV, *w/o w_i*); the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # In weakly supervised anomaly detection the "unlabeled" set is not clean: under the MNPWAD protocol
 # only 1 % of the training anomalies are labeled, the other 99 % sit among the unlabeled rows as
 # **hidden anomalies (contamination)**. A loss that treats every unlabeled row as normal teaches the
@@ -306,3 +313,15 @@ res = evaluate(split.y_test, scores)
 print(f"test: AUC-PR {res['auc_pr']:.3f}  AUC-ROC {res['auc_roc']:.3f}  (anomaly rate {split.y_test.mean():.3f})")
 assert res["auc_pr"] > 5 * split.y_test.mean(), "MNPWAD should beat random ranking by a wide margin"
 print(f"notebook ran in {time.perf_counter() - T0:.1f}s")
+
+# %% [markdown]
+# ## Takeaways
+#
+# * Eq. (7) gives every unlabeled row a weight $\sigma(\beta \max_j s_{ij})$; with $s \in [0.2, 1]$ it lies in a
+#   narrow band, so at $\beta = 1$ hidden anomalies keep most of a normal row's weight.
+# * A larger $\beta$ does not sharpen the weighting: $\sigma(\beta s)$ saturates for every row.
+# * The weights are not detached: the loss can also fall by moving badly reconstructed rows away from the prototypes.
+#
+# **Further reading.** MNPWAD §IV-E (Table IV, *w/o w_i*); RoSAS §3.3.1 on why treating the unlabeled set as normal hurts.
+#
+# **Next:** notebook 06, the unified score and the full MNPWAD.

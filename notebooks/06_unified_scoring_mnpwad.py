@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/06_unified_scoring_mnpwad.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | recompute MNPWAD's whole forward pass from its fitted weights, write the score loss (Eq. 12) and the dynamic weight averaging of Eq. 13 by hand, and draw the score maps of the paper's Fig. 5 |
+# | **Prerequisites** | notebooks 01–05 |
+# | **Time** | about 40 min |
+# | **Read** | MNPWAD §III-E, §III-F and §IV-F (Fig. 5); Liu et al., *End-to-end multi-task learning with attention* (CVPR 2019) §3 for DWA; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # The last MNPWAD module turns three per-sample signals into one anomaly score:
 #
 # $$ score_i = \varphi\bigl(\mathrm{cat}(e_i, z_i, s_i)\bigr) \qquad \text{(Eq. 11)} $$
@@ -93,11 +100,25 @@ plt.legend(fontsize=8); plt.title("training data (min-max scaled)"); plt.tight_l
 # %% [markdown]
 # ## 2. Fit the full MNPWAD
 #
-# Defaults follow the paper (b_u = 128, b_a = 32, lr 5e-3, weight decay 5e-4, H = 8, α = β = 1, m₁ = 0.02,
-# layer-wise denoising pretraining, k chosen by the silhouette score over 2…10). FAST mode trains 10 "epochs"
-# of 32 mini-batches (an MNPWAD epoch is a number of random batches, not a pass over the data).
+# Most of adlab's defaults are the paper's (b_u = 128, b_a = 32, lr 5e-3, weight decay 5e-4, H = 8, α = β = 1,
+# m₁ = 0.02, layer-wise denoising pretraining, k chosen by the silhouette score over 2…10), but not all: the
+# cell below prints the ones that differ from the paper, with the paper's value. The `MNPWAD` docstring
+# ("Decisions") gives the measurement behind each. This notebook passes `joint_lr=None` so that joint
+# training uses the paper's single learning rate 5e-3. FAST mode trains 10 "epochs" of 32 mini-batches (an
+# MNPWAD epoch is a number of random batches, not a pass over the data).
 
 # %%
+PAPER = {"joint_lr": (None, "the paper trains everything with lr = 5e-3 (joint_lr=None)"),
+         "dwa_detach": (False, "the reference code lets gradients flow through the DWA weights"),
+         "renormalize_weights": (False, "Eq. (7) as written"),
+         "n_labeled_per_batch": (32, "b_a = 32"),
+         "dec": ("batch", "the reference's per-batch DEC target"),
+         "epochs": ("early stopping", "the reference stops early on labeled validation data")}
+defaults = MNPWAD().get_params()
+differ = pd.DataFrame([{"parameter": k, "adlab default": defaults[k], "paper / reference": v, "note": note}
+                       for k, (v, note) in PAPER.items() if defaults[k] != v])
+print(differ.to_string(index=False))
+
 EPOCHS = adlab.config.fast_or(30, 10)
 common = dict(epochs=EPOCHS, n_batches_per_epoch=32, pretrain_epochs=10, joint_lr=None, device=device)  # joint_lr=None: the paper's single lr 5e-3
 t = time.perf_counter()
@@ -215,8 +236,15 @@ print(f"L_score on this batch: {float(mine):.4f} (matches adlab);  "
 #    \qquad T = 2, $$
 #
 # where $\bar L_k^{prev}$ is loss $k$'s mean over the previous epoch (1 during the first epoch). A loss that
-# falls *slower* than the others (ratio closer to 1 or above) gets more weight. The λ's sum to 1 and are not
-# detached. Check with adlab's single DWA implementation, `DynamicWeightAveraging`:
+# falls *slower* than the others (ratio closer to 1 or above) gets more weight. The λ's sum to 1. In the
+# authors' code they are **not detached** (gradients flow through λ as well); adlab **detaches** them by
+# default (`dwa_detach=True`: λ are loss coefficients, not trainable — the `MNPWAD` docstring shows the
+# test AUC-PR swinging from epoch to epoch without it), and `dwa_detach=False` restores the reference.
+#
+# **Order of the λ's.** Eq. (13) numbers them (recon, np, score); adlab keeps its losses in the order
+# (recon, score, np) — the order of the reference code — so below and in `history_` the *second* λ is
+# $\lambda_3$ of Eq. (13) and the third is $\lambda_2$. Always read them by name (`lambda_np`, ...).
+# Check with adlab's single DWA implementation, `DynamicWeightAveraging`:
 
 # %%
 def dwa_by_hand(batch_losses, prev_means, T=2.0):
@@ -233,6 +261,8 @@ lam = dwa_by_hand(epoch2, [0.05, 0.30, 0.90])
 torch.testing.assert_close(dwa.weights(epoch2), lam, atol=1e-6, rtol=1e-6)
 print("λ (recon, score, np) =", [round(float(v), 3) for v in lam], "— matches adlab; L_np, which fell least, weighs most")
 assert int(lam.argmax()) == 2
+assert MNPWAD().get_params()["dwa_detach"] == defaults["dwa_detach"]
+print("adlab's default dwa_detach =", defaults["dwa_detach"], "(the reference code: False)")
 
 # %% [markdown]
 # The fitted detector logs, per epoch, the mean λ of each loss and the losses themselves in `history_`:
@@ -256,9 +286,10 @@ assert np.allclose(hist[lam_cols].sum(axis=1), 1.0, atol=1e-5)
 # * the λ's stay close to 1/3 — the ratios $L^{batch}/\bar L^{prev}$ are all near 1 once training settles, and
 #   $T = 2$ flattens the softmax further, so DWA mostly averages the three losses;
 # * watch `s_u` and `kl`: with the authors' DEC variant (target $P$ rebuilt from every batch's $Q$, not detached,
-#   `dec="batch"`, adlab's default) the KL can reach 0 the trivial way — by making every code equally
-#   (dis)similar to all prototypes, so $Q$ and $P$ become uniform. When that happens `s_u` and `s_a` drift
-#   together towards the floor 0.2 and the prototype feature stops carrying information. The authors' code
+#   `dec="batch"`, adlab's default) the KL can reach 0 the trivial way — $\mathrm{KL}(P(Q)\Vert Q) = 0$ whenever
+#   all rows of $Q$ are identical (notebook 03), whatever the common row is; one way is to make every code
+#   equally (dis)similar to all prototypes, so that the rows are uniform. When the rows become alike, `s_u`
+#   and `s_a` can drift together and the prototype feature stops telling rows apart. The authors' code
 #   hides this with early stopping on a labeled validation set (it often selects epoch 1–2);
 #   `MNPWAD(dec="fixed")` is textbook DEC with a frozen target (notebook 03).
 
@@ -313,3 +344,16 @@ prevalence = y_t.mean()
 assert res_multi["auc_pr"] > 3 * prevalence, "the full MNPWAD should rank anomalies far above chance"
 assert res_single["auc_pr"] > prevalence
 print(f"notebook ran in {time.perf_counter() - T0:.1f}s")
+
+# %% [markdown]
+# ## Takeaways
+#
+# * The whole MNPWAD forward pass — encoder, decoder, $e_i$, $s_{ij}$, φ — is a few lines of tensor algebra, and
+#   adlab's network matches it exactly.
+# * φ learns to combine $e_i$, $\hat z_i$ and $\max_j s_{ij}$; each feature alone ranks worse than φ on the toy data.
+# * Dynamic weight averaging keeps the λ's near 1/3 once training settles; adlab detaches them (`dwa_detach=True`).
+# * On toy data a single prototype is not reliably worse: φ's other inputs already separate much of the plane.
+#
+# **Further reading.** Liu et al. 2019 (DWA); MNPWAD §IV-F (Fig. 5).
+#
+# **Next:** notebook 07, the ablations of Table IV.

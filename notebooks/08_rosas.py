@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/08_rosas.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | see contamination and discrete labels as RoSAS sees them, build mass interpolation, the consistency loss, the triplet regulariser and the DWA weight by hand, and flip the Table 4 ablation switches |
+# | **Prerequisites** | notebook 00; mixup (Zhang et al., ICLR 2018) helps; notebooks 01–07 are not needed |
+# | **Time** | about 45 min |
+# | **Read** | RoSAS §3 (general framework), §4.1–4.4 (Eq. 3–7), §5.3 and §5.6 (Table 4); the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # Weakly-supervised detectors see a few **labeled anomalies** and a large **unlabeled** set. Most of
 # them treat "unlabeled" as "normal", but the unlabeled set hides anomalies (*contamination*), and
 # the labels are *discrete* (−1 / +1) while anomaly scores are continuous. RoSAS (Xu et al., 2023)
@@ -435,3 +442,16 @@ print({k: round(v, 3) for k, v in ablation.items()})
 # %%
 print(f"RoSAS toy AUC-PR = {ap_toy:.3f}; total time {time.perf_counter() - T0:.1f}s")
 assert ap_toy > 0.4, ap_toy
+
+# %% [markdown]
+# ## Takeaways
+#
+# * Mass interpolation turns discrete ±1 labels into continuous targets and dilutes the hidden anomalies of the
+#   unlabeled set among the mixes.
+# * RoSAS = a regression on interpolated targets + a consistency term + a triplet regulariser, balanced by DWA;
+#   each piece is a constructor switch for Table 4's ablations.
+# * The paper's Case 3 (a novel anomaly cluster) depends on geometry: nothing raises the score in unvisited regions.
+#
+# **Further reading.** Zhang et al., *mixup* (ICLR 2018); RoSAS §4 and §5.6.
+#
+# **Next:** notebook 09 (MMNet), a memory of normal and anomalous prototypes.

@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/09_mmnet.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | build MMNet's memory addressing (Eq. 3–7) by hand, derive with autograd why the soft mask separates the memory, build its losses and scores, and read its attention on known and unknown anomalies |
+# | **Prerequisites** | notebook 00; softmax attention; notebook 02 for the comparison with MNPWAD's prototypes (optional) |
+# | **Time** | about 45 min |
+# | **Read** | MMNet §III-D to §III-G (Eq. 3–19), §IV-C (Table IV) and §IV-E; Gong et al., *MemAE* (ICCV 2019) §3.3 for hard shrinkage; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # MMNet (Yin et al., IEEE IoT Journal) is a memory-augmented autoencoder for the weakly supervised
 # setting: a large unlabeled set $\mathcal D_u$ (mostly normal) and a few labeled anomalies $\mathcal D_l$.
 # The encoder's code $z$ does not go to the decoder directly; it is a *query* into a memory of
@@ -274,33 +281,30 @@ ax.legend(fontsize=7); ax.set_title("MMNet latent space: codes z and memory item
 plt.show()
 
 # %% [markdown]
-# **Compare with MNPWAD's prototypes.** MNPWAD (notebooks 01–05) also keeps prototypes in a latent space, but
-# only of the *normal* data: k-means centres of the L2-normalised codes, refined by a clustering loss, used as
-# a similarity feature (Student's t) and as sample weights. Its prototypes say "how normal", with no slot for
-# known anomalies; MMNet's memory has both kinds, and its score compares the attention they receive.
-# Below, if `adlab.MNPWAD` is available, we fit it with a 2-D embedding on the same data and draw its normalised
-# codes and prototypes on the unit circle.
+# **Compare with MNPWAD's prototypes.** MNPWAD (notebooks 01–07) also keeps prototypes in a latent space, but
+# only of the *normal* data: k-means centres of the pretrained (unnormalised) codes, refined by a clustering
+# loss, and compared with the codes only after both are L2-normalised, inside the Student's-t similarity
+# (notebook 02), which serves as a score feature and as sample weights. Its prototypes say "how normal", with
+# no slot for known anomalies; MMNet's memory has both kinds, and its score compares the attention they
+# receive. Below we fit `adlab.MNPWAD` with a 2-D embedding on the same data and draw its normalised codes and
+# prototypes on the unit circle.
 
 # %%
-try:
-    from adlab.models.mnpwad import MNPWAD
-except ImportError as exc:  # pragma: no cover - MNPWAD lands separately
-    MNPWAD = None
-    print("MNPWAD not available in this version:", exc)
-if MNPWAD is not None:
-    mn = MNPWAD(n_emb=2, epochs=5 if FAST else 30, pretrain_epochs=5 if FAST else 20, n_batches_per_epoch=16,
-                random_state=SEED, device=device).fit(X_train, y_train)
-    net = mn.modules_["network"].eval()
-    with torch.no_grad():
-        zn = net(torch.from_numpy(X_test).to(mn.device_))["z_norm"].cpu().numpy()
-        protos = torch.nn.functional.normalize(net.prototypes, dim=1).cpu().numpy()
-    fig, ax = plt.subplots(figsize=(5, 5))
-    for g, c in (("normal", "tab:blue"), ("known", "tab:red"), ("unknown", "tab:orange")):
-        ax.scatter(*zn[group_test == g].T, s=8, c=c, label=g, alpha=0.5)
-    ax.scatter(*protos.T, s=200, marker="*", c="k", label=f"{len(protos)} normal prototypes")
-    ax.set_aspect("equal"); ax.legend(fontsize=7); ax.set_title("MNPWAD: normalised codes and prototypes")
-    plt.show()
-    print("MNPWAD AUC-PR on this test set:", round(auc_pr(y_test, mn.decision_function(X_test)), 3))
+from adlab.models.mnpwad import MNPWAD
+
+mn = MNPWAD(n_emb=2, epochs=5 if FAST else 30, pretrain_epochs=5 if FAST else 20, n_batches_per_epoch=16,
+            random_state=SEED, device=device).fit(X_train, y_train)
+net = mn.modules_["network"].eval()
+with torch.no_grad():
+    zn = net(torch.from_numpy(X_test).to(mn.device_))["z_norm"].cpu().numpy()
+    protos = torch.nn.functional.normalize(net.prototypes, dim=1).cpu().numpy()
+fig, ax = plt.subplots(figsize=(5, 5))
+for g, c in (("normal", "tab:blue"), ("known", "tab:red"), ("unknown", "tab:orange")):
+    ax.scatter(*zn[group_test == g].T, s=8, c=c, label=g, alpha=0.5)
+ax.scatter(*protos.T, s=200, marker="*", c="k", label=f"{len(protos)} normal prototypes")
+ax.set_aspect("equal"); ax.legend(fontsize=7); ax.set_title("MNPWAD: normalised codes and prototypes")
+plt.show()
+print("MNPWAD AUC-PR on this test set:", round(auc_pr(y_test, mn.decision_function(X_test)), 3))
 
 # %% [markdown]
 # ### Attention of a normal, a known and an unknown anomaly (the paper's Fig. 4)
@@ -371,3 +375,16 @@ for key, val in results.items():
 print(f"MMNet (paper defaults): AUC-PR {ap:.3f}, AUC-ROC {roc:.3f}; anomaly share {y_test.mean():.3f}")
 print(f"total notebook time {time.time() - T0:.1f}s")
 assert ap > 0.6 and roc > 0.6, (ap, roc)
+
+# %% [markdown]
+# ## Takeaways
+#
+# * MMNet's memory addressing is a softmax attention followed by hard shrinkage; the soft mask loss pulls the $M_u$
+#   items toward unlabeled codes and pushes the $M_l$ items away (closed-form gradient checked with autograd).
+# * $\mathcal S_{sum}$ (attention on $M_u$) separates known anomalies; $\mathcal S_{KL}$ is meant for unknown ones,
+#   but with dot-product addressing far-away inputs get *more* peaked attention and look familiar.
+# * Compare scores per anomaly type, not only overall: a good average can hide a score that fails on one type.
+#
+# **Further reading.** Gong et al., *MemAE* (ICCV 2019); MMNet §III-G and §IV-E.
+#
+# **Next:** notebook 10 (synthetic anomalies) or 11 (comparing all detectors).

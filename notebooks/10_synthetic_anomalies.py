@@ -16,6 +16,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adlab-course/adlab/blob/main/notebooks/10_synthetic_anomalies.ipynb)
 #
+# | | |
+# |---|---|
+# | **You will** | draw synthetic anomalies by hand, derive what the optimal data-vs-background classifier computes, and see when synthetic anomalies help (low-density anomalies) and when they hurt |
+# | **Prerequisites** | notebook 00; binary cross-entropy; kernel density estimation |
+# | **Time** | about 30 min |
+# | **Read** | Lau, Zhou et al., arXiv:2506.13955 (2025), the semi-supervised formulation and its synthetic-anomaly framework; Steinwart, Hush and Scovel, *A classification framework for anomaly detection* (JMLR 2005); the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+#
 # Lau, Zhou et al. (*Bridging Unsupervised and Semi-Supervised Anomaly Detection: A Theoretically-Grounded and
 # Practical Framework with Synthetic Anomalies*, arXiv:2506.13955, 2025) start from an old principle:
 # **anomaly detection is classification of the data against a "background"**. Without any labels the
@@ -125,8 +132,13 @@ print(f"{len(X_tr)} real rows + {n_syn} synthetic anomalies; the sampler matches
 #
 # The logit is **minus the log-density** plus a constant: the classifier is a density estimator in disguise,
 # and its score is highest where the data is sparsest — exactly the *low-density* regions where
-# anomalies live but labeled anomalies may never have been seen. Labeled anomalies (density $p_a$, weight
-# $r_a$) add $r_a p_a(x)$ to the numerator: they sharpen the boundary where they are, and say nothing elsewhere.
+# anomalies live but labeled anomalies may never have been seen. Labeled anomalies (density $p_a$, $r_a$ of them
+# per real row) join the anomaly class, so $r_a p_a(x)$ is added to the numerator **and** to the denominator:
+#
+# $$P(\text{anomaly}\mid x) = \frac{r\,u + r_a\,p_a(x)}{r\,u + r_a\,p_a(x) + p(x)}.$$
+#
+# Where $p_a(x) = 0$ nothing changes; where labeled anomalies are dense the posterior rises towards 1. They
+# sharpen the boundary where they are, and say nothing elsewhere.
 #
 # The loss is binary cross-entropy on the logit (or the hinge loss, which the paper's theory is stated for):
 
@@ -224,7 +236,7 @@ print(f"AUC-ROC of the logit for 'outside the support' on the grid ({outside.mea
 # %% [markdown]
 # ## 5. How many synthetic anomalies?
 #
-# The 2024 paper proves rates for a number of synthetic anomalies proportional to the data. In practice the
+# The 2025 paper proves rates for a number of synthetic anomalies proportional to the data. In practice the
 # ratio matters little once it is not tiny:
 
 # %%
@@ -293,3 +305,7 @@ if Xp is not None:
 #   (the paper's reviewers raise this point).
 # * `python -m adlab bench --experiment main` compares `SyntheticAnomalyClassifier` with the other detectors
 #   (notebook 11).
+#
+# **Further reading.** Steinwart, Hush & Scovel (JMLR 2005); Lau, Zhou et al. (arXiv:2506.13955, 2025).
+#
+# **Next:** notebook 11, comparing all the detectors on a benchmark grid.
