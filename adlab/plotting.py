@@ -60,6 +60,8 @@ def plot_score_map(detector, X, y_true=None, y_weak=None, ax=None, title: str | 
         ax.scatter(*X[lab].T, s=90, facecolors="none", edgecolors="orange", linewidths=1.6, label="labeled anomaly")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("feature 1", fontsize=8)
+    ax.set_ylabel("feature 2", fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
     return ax, cs
@@ -119,7 +121,7 @@ def plot_sweep(results: pd.DataFrame, x: str = "x", metric: str = "auc_pr", hue:
     df[x] = df[x].astype(float)
     df[metric] = df[metric].astype(float)
     grid = sns.relplot(data=df, x=x, y=metric, hue=hue, col=col, kind="line", marker="o", errorbar=("ci", 95),
-                       col_wrap=col_wrap if col else None, height=3.0, aspect=1.2,
+                       col_wrap=min(col_wrap, df[col].nunique()) if col else None, height=3.0, aspect=1.2,
                        facet_kws={"sharey": False})
     if log_x:
         grid.set(xscale="log")
@@ -158,6 +160,7 @@ def plot_ranks(summary: dict, ax=None, alpha: float = 0.05, title: str | None = 
             ax.annotate(f"not significantly different from {ref} (p ≥ {alpha})", ((lo + hi) / 2, -0.6),
                         xytext=(0, 4), textcoords="offset points", ha="center", fontsize=7, color="tab:red")
     ax.set_yticks([])
+    ax.set_ylabel("method (best rank on top)", fontsize=8)
     ax.set_xlabel("average rank (1 = best)")
     ax.spines[["left", "right", "top"]].set_visible(False)
     ax.set_title(title or f"average ranks over {summary['n_complete']} cases, Wilcoxon vs {ref}", fontsize=10)

@@ -201,6 +201,10 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# Every stage lowers its own reconstruction error epoch by epoch; the jumps between stages are changes of task
+# (layer 2 reconstructs codes, fine-tuning the whole stack), not regressions.
+
+# %% [markdown]
 # ## 4. What pretraining buys: reconstruction errors
 #
 # An autoencoder trained on (mostly normal) unlabeled data reconstructs normal-looking rows well and
@@ -227,6 +231,8 @@ for ax, err, name in ((axes[0], err_rand, "untrained AE"), (axes[1], err_pre, "p
     ax.set(xscale="log", xlabel="per-sample reconstruction MSE",
            title=f"{name}: AUC-ROC {auc_roc(y_test, err):.2f}, AUC-PR {auc_pr(y_test, err):.2f}")
     ax.legend()
+axes[0].set_ylabel("density (per group)")
+axes[1].set_ylabel("density (per group)")
 plt.tight_layout()
 plt.show()
 print(f"pretrained AE: mean error normals {err_pre[y_test == 0].mean():.4f}, anomalies {err_pre[y_test == 1].mean():.4f}")
@@ -265,6 +271,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# The untrained codes are one squashed band; the pretrained ones spread into several groups of normals, with the
+# anomalies (one digit class) gathered in a group of their own at the edge — structure k-means can use.
+#
 # ## 6. From pretrained codes to prototypes
 #
 # This is where MNPWAD goes next: k-means on the pretrained codes of the unlabeled rows, with $k$

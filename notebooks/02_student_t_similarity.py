@@ -139,6 +139,10 @@ print({a: round(v, 4) for a, v in s_at_3.items()})
 assert s_at_3[0.25] > s_at_3[1] > s_at_3[4] > s_at_3[50]
 
 # %% [markdown]
+# All curves start at 1; the smaller α, the slower the fall — at distance 3 the α = 0.25 kernel is still well
+# above the Gaussian, which is practically 0 there.
+
+# %% [markdown]
 # ## 3. What L2 normalisation does
 #
 # After normalisation every code and every prototype lies on the unit sphere, so
@@ -184,12 +188,16 @@ for ax, normalize in zip(axes, (False, True)):
     smax = student_t_similarity(grid, protos_2d, alpha=1.0, normalize=normalize).max(dim=1).values
     im = ax.contourf(gx, gy, smax.reshape(gx.shape), levels=np.linspace(0, 1, 21), cmap="viridis")
     ax.scatter(protos_2d[:, 0], protos_2d[:, 1], marker="*", s=250, c="red", edgecolor="white")
-    ax.set(title=f"max_j s(x, u_j), normalize={normalize}", aspect="equal")
-    fig.colorbar(im, ax=ax, shrink=0.85)
+    ax.set(title=f"largest similarity to 3 prototypes, normalize={normalize}", aspect="equal",
+           xlabel="$x_1$", ylabel="$x_2$")
+    fig.colorbar(im, ax=ax, shrink=0.85, label=r"$\max_j s(x, u_j)$")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# Left: three round bumps, one per prototype, fading with distance. Right: wedges from the origin — every point
+# on a ray has the same similarity, and the similarity never drops below 0.2.
+#
 # In two dimensions normalisation is brutal (a whole ray shares one similarity), which is why MNPWAD
 # applies it in an $H = 8$ dimensional latent space learned by an encoder: there the network can
 # choose the directions. The prototypes are *initialised* by k-means on the **unnormalised** codes and
@@ -235,7 +243,7 @@ ax.scatter(X[y == 0, 0], X[y == 0, 1], s=4, c="white", alpha=0.5, label="normal"
 ax.scatter(X[y == 1, 0], X[y == 1, 1], s=14, c="orange", edgecolor="k", lw=0.3, label="anomaly")
 ax.scatter(U[:, 0], U[:, 1], marker="*", s=300, c="red", edgecolor="white", label="k-means prototypes")
 fig.colorbar(im, ax=ax, label=r"$\max_j s_{ij}$")
-ax.set(title="Max-similarity map, three-cluster data (α=1)")
+ax.set(title="Max-similarity map, three-cluster data (α=1)", xlabel="$x_1$", ylabel="$x_2$")
 ax.legend(loc="lower right", fontsize=8)
 plt.show()
 

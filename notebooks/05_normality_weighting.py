@@ -133,7 +133,7 @@ spread = torch.sigmoid(0.2 * beta_axis) / torch.sigmoid(beta_axis)      # w(s=0.
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
 for beta in betas:
     axes[0].plot(s_grid, normality_weights(s_grid, beta=beta), label=f"β={beta:g}")
-axes[0].set(xlabel="max similarity $s_i$", ylabel="$w_i = σ(β s_i)$", title="Eq. (7)")
+axes[0].set(xlabel="max similarity $s_i$", ylabel="$w_i = σ(β s_i)$", title="Eq. (7): weight against similarity")
 axes[0].legend()
 axes[1].plot(beta_axis, spread)
 axes[1].set(xlabel="β", ylabel="w(0.2) / w(1)", title="smallest possible relative weight")
@@ -147,6 +147,10 @@ print(f"best spread {spread[best]:.3f} at β ≈ {beta_axis[best]:.2f}")
 assert abs(float(torch.sigmoid(torch.tensor(0.2))) - 0.550) < 1e-3
 assert abs(float(torch.sigmoid(torch.tensor(1.0))) - 0.731) < 1e-3
 assert spread.min() > 0.6  # no β lets Eq. (7) discount a row by more than ~1/3
+
+# %% [markdown]
+# Left: over the whole possible range of $s$ the weight moves only between the printed bounds. Right: even the best
+# β leaves the least-normal row with more than 60 % of the weight of the most normal one.
 
 # %% [markdown]
 # ## 2. The weighted reconstruction loss with an anomaly hinge, Eq. (3)–(5), by hand
@@ -202,8 +206,13 @@ plt.figure(figsize=(5, 3))
 plt.plot(e_axis, hinge)
 plt.axvline(l_u_fixed, ls=":", c="gray", label="$L^u_{recon}$")
 plt.axvline(l_u_fixed + 0.02, ls="--", c="gray", label="$L^u_{recon} + m_1$")
-plt.xlabel("labeled anomaly's error $e_i$"); plt.ylabel("hinge (Eq. 4)"); plt.legend(); plt.tight_layout(); plt.show()
+plt.xlabel("labeled anomaly's error $e_i$"); plt.ylabel("hinge (Eq. 4)"); plt.legend()
+plt.title("anomaly hinge: zero once $e_i$ exceeds the unlabeled mean by $m_1$"); plt.tight_layout(); plt.show()
 assert float(torch.clamp(0.02 - (torch.tensor(l_u_fixed + 0.05) - l_u_fixed), min=0)) == 0.0
+
+# %% [markdown]
+# The hinge falls linearly and is exactly zero to the right of the dashed line: a labeled anomaly stops pushing
+# once it is reconstructed worse than the weighted unlabeled average by the margin $m_1 = 0.02$.
 
 # %% [markdown]
 # ## 3. Contaminated real data: Pendigits under the MNPWAD protocol
@@ -268,7 +277,7 @@ axes[1].boxplot([w_norm, w_hid])
 axes[1].set_xticks([1, 2], ["true normals", "hidden anomalies"])
 axes[1].axhline(torch.sigmoid(torch.tensor(0.2)).item(), ls=":", c="gray")
 axes[1].axhline(torch.sigmoid(torch.tensor(1.0)).item(), ls=":", c="gray")
-axes[1].set(ylabel="$w_i$", title="dotted: the whole possible range for β=1")
+axes[1].set(ylabel="$w_i$", xlabel="group of unlabeled rows", title="dotted: the whole possible range for β=1")
 plt.tight_layout(); plt.show()
 
 # %% [markdown]

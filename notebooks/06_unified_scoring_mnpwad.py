@@ -95,7 +95,12 @@ plt.figure(figsize=(4.5, 4))
 plt.scatter(*split.X_train[~lab & ~hid].T, s=5, c="tab:blue", label="normal (unlabeled)")
 plt.scatter(*split.X_train[hid].T, s=12, c="tab:orange", label="hidden anomaly (unlabeled)")
 plt.scatter(*split.X_train[lab].T, s=60, c="tab:red", marker="*", label="labeled anomaly")
-plt.legend(fontsize=8); plt.title("training data (min-max scaled)"); plt.tight_layout(); plt.show()
+plt.legend(fontsize=8); plt.title("training data: what is labeled and what is hidden")
+plt.xlabel("feature 1 (min-max scaled)"); plt.ylabel("feature 2 (min-max scaled)"); plt.tight_layout(); plt.show()
+
+# %% [markdown]
+# Three dense normal modes; the hidden anomalies (orange) are spread over the whole square, and only the six red
+# stars tell the model what an anomaly looks like.
 
 # %% [markdown]
 # ## 2. Fit the full MNPWAD
@@ -274,22 +279,25 @@ lam_cols = [c for c in hist.columns if c.startswith("lambda_")]
 hist[lam_cols].plot(ax=axes[0], title="DWA weights λ (epoch means)")
 hist[["recon", "score", "np"]].plot(ax=axes[1], logy=True, title="component losses")
 hist[["s_u", "s_a", "w_mean"]].plot(ax=axes[2], title="mean s_max (unlabeled / labeled anom.), mean w")
-for ax in axes:
-    ax.set_xlabel("epoch")
+for ax, ylabel in zip(axes, ("λ (the three sum to 1)", "loss (epoch mean, log scale)", "similarity or weight")):
+    ax.set(xlabel="epoch", ylabel=ylabel)
 plt.tight_layout(); plt.show()
 print(hist[lam_cols + ["recon", "score", "np", "kl", "s_u", "s_a"]].round(4).iloc[[0, len(hist) // 2, -1]].to_string())
 assert np.allclose(hist[lam_cols].sum(axis=1), 1.0, atol=1e-5)
+assert hist["s_a"].iloc[-1] < hist["s_u"].iloc[-1], "the reading below no longer holds"
 
 # %% [markdown]
 # Two things to notice in `history_`:
 #
-# * the λ's stay close to 1/3 — the ratios $L^{batch}/\bar L^{prev}$ are all near 1 once training settles, and
-#   $T = 2$ flattens the softmax further, so DWA mostly averages the three losses;
+# * the λ's stay near 1/3 (the printout shows their range) — the ratios $L^{batch}/\bar L^{prev}$ are all near 1
+#   once training settles, and $T = 2$ flattens the softmax further, so DWA mostly averages the three losses;
 # * watch `s_u` and `kl`: with the authors' DEC variant (target $P$ rebuilt from every batch's $Q$, not detached,
 #   `dec="batch"`, adlab's default) the KL can reach 0 the trivial way — $\mathrm{KL}(P(Q)\Vert Q) = 0$ whenever
 #   all rows of $Q$ are identical (notebook 03), whatever the common row is; one way is to make every code
 #   equally (dis)similar to all prototypes, so that the rows are uniform. When the rows become alike, `s_u`
-#   and `s_a` can drift together and the prototype feature stops telling rows apart. The authors' code
+#   and `s_a` drift together and the prototype feature stops telling rows apart. In this run (right panel) `s_a`
+#   falls *below* `s_u`: the contrastive loss keeps the labeled anomalies less similar to the prototypes than the
+#   unlabeled rows, so the collapse did not happen here. The authors' code
 #   hides this with early stopping on a labeled validation set (it often selects epoch 1–2);
 #   `MNPWAD(dec="fixed")` is textbook DEC with a frozen target (notebook 03).
 
@@ -315,6 +323,7 @@ for ax, model, title, r in ((axes[0], det, f"multi-prototype (k={det.n_prototype
     ax.scatter(*split.X_test[y_t == 1].T, s=18, c="red", marker="x")
     ax.set_title(f"{title}\ntest AUC-PR {r['auc_pr']:.3f}, AUC-ROC {r['auc_roc']:.3f}")
     plt.colorbar(im, ax=ax, label="anomaly score")
+    ax.set(xlabel="feature 1 (min-max scaled)", ylabel="feature 2 (min-max scaled)")
 plt.tight_layout(); plt.show()
 
 # %% [markdown]

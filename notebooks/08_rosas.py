@@ -110,8 +110,14 @@ ax[1].scatter(*X_tr[y_weak == 1, :2].T, s=25, c="tab:red", marker="^", label="la
 ax[1].set_title("(b) contaminated discrete supervision")
 for a in ax:
     a.legend(fontsize=7)
+    a.set_xlabel("informative feature 1")
+ax[0].set_ylabel("informative feature 2")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Right: the hidden anomalies (grey triangles) sit among the labeled ones but carry the normal target −1 — a
+# loss that trusts the discrete labels is told to score them low.
 
 # %% [markdown]
 # ## 2. Mass interpolation by hand
@@ -167,9 +173,14 @@ sc = ax.scatter(pool_x[:, 0], pool_x[:, 1], c=pool_y, cmap="coolwarm", s=6, vmin
 ax.scatter(*X_tr[hidden, :2].T, s=40, facecolors="none", edgecolors="k", marker="^", label="hidden anomalies")
 plt.colorbar(sc, label="continuous target ỹ")
 ax.set_title("(c) continuous targets from mass interpolation")
+ax.set(xlabel="informative feature 1", ylabel="informative feature 2")
 ax.legend(fontsize=7)
 plt.show()
 print(f"share of mixes with a strictly continuous target (|ỹ| < 0.99): {(np.abs(pool_y) < 0.99).mean():.1%}")
+
+# %% [markdown]
+# Mixes of an unlabeled row with a labeled anomaly fill the space between them with intermediate targets (pale
+# colours): around the hidden anomalies the target is no longer a flat −1, so their wrong label is diluted.
 
 # %% [markdown]
 # ## 3. Beta(α, α) and "manifold intrusion"
@@ -188,6 +199,7 @@ lam_s = sample_mixing_weights(20000, 2, 0.5, generator=gen)[:, 0].numpy()
 ax[0].hist(lam_s, bins=60, density=True, alpha=0.3, color="tab:orange", label="adlab draws, α=0.5")
 ax[0].set_ylim(0, 4)
 ax[0].set_xlabel("λ")
+ax[0].set_ylabel("probability density")
 ax[0].legend(fontsize=7)
 ax[0].set_title("Beta(α, α) densities")
 assert stats.kstest(lam_s, stats.beta(0.5, 0.5).cdf).pvalue > 1e-3   # adlab's λ is Beta(0.5, 0.5)
@@ -213,7 +225,11 @@ ax[1].set_ylabel("A–A mixes nearest to a normal")
 ax[1].set_title("manifold intrusion grows with α")
 plt.tight_layout()
 plt.show()
-print({al: round(r, 3) for al, r in zip(alphas, rates)})
+print({al: round(float(r), 3) for al, r in zip(alphas, rates)})
+
+# %% [markdown]
+# Left: α < 1 puts λ near 0 or 1 (mixes stay near a parent), α > 1 near ½; adlab's draws follow Beta(0.5, 0.5).
+# Right: the larger α, the more anomaly–anomaly mixes land nearest to a normal row — RoSAS's α = 0.5 keeps that low.
 assert rates[alphas.index(0.5)] < rates[alphas.index(5.0)]
 
 # %% [markdown]
@@ -292,12 +308,16 @@ fig, ax = plt.subplots(1, 2, figsize=(10, 3.2))
 ax[0].plot([h["loss_score"] for h in hist], label="L (scoring)")
 ax[0].plot([h["loss_reg"] for h in hist], label="L' (triplet)")
 ax[0].legend()
-ax[0].set_xlabel("epoch")
+ax[0].set(xlabel="epoch", ylabel="loss (epoch mean)", title="scoring loss and triplet regulariser")
 ax[1].plot([h["weight_score"] for h in hist])
 ax[1].set_title("mean DWA weight w of L")
-ax[1].set_xlabel("epoch")
+ax[1].set(xlabel="epoch", ylabel="w (the weight of L' is 1 − w)")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Both losses fall, $L'$ faster at first; the DWA weight of $L$ stays close to ½, so the two terms are
+# weighted about equally throughout.
 
 # %% [markdown]
 # **$L'$ in representation space.** A 2-D PCA of $\phi(x)$ for the training rows: the labeled
@@ -313,12 +333,18 @@ ax.scatter(*Z2[(y_weak == 0) & ~hidden].T, s=5, c="lightgray", label="unlabeled 
 ax.scatter(*Z2[hidden].T, s=25, c="gray", marker="^", label="hidden anomalies")
 ax.scatter(*Z2[y_weak == 1].T, s=25, c="tab:red", marker="^", label="labeled anomalies")
 ax.set_title("φ(x) after training (PCA)")
+ax.set(xlabel="PC 1 of φ(x)", ylabel="PC 2 of φ(x)")
 ax.legend(fontsize=7)
 plt.show()
 centre = Z[(y_weak == 0) & ~hidden].mean(0)
 dist = np.linalg.norm(Z - centre, axis=1)
 print(f"mean distance to the normal centre in φ-space: normals {dist[(y_weak == 0) & ~hidden].mean():.2f}, "
       f"hidden anomalies {dist[hidden].mean():.2f}, labeled anomalies {dist[y_weak == 1].mean():.2f}")
+assert dist[(y_weak == 0) & ~hidden].mean() < dist[hidden].mean()
+
+# %% [markdown]
+# The unlabeled normals form the grey mass; the hidden anomalies lie well outside it (their mean distance to its
+# centre is printed above and checked to exceed the normals'), on the side of the labeled ones.
 
 # %% [markdown]
 # ## 6. The three toy cases of Fig. 3, as score maps
@@ -381,12 +407,14 @@ for row, case in enumerate(["clustered", "scattered", "novel"]):
     ax[0].scatter(*X2[(y2t == 1) & (y2w == 0)].T, s=18, c="gray", marker="^", label="hidden")
     ax[0].scatter(*X2[y2w == 1].T, s=22, c="tab:red", marker="^", label="labeled")
     ax[0].set_title(f"{case}: training data")
+    for a in ax:
+        a.set(xlabel="feature 1", ylabel="feature 2")
     ax[0].legend(fontsize=7)
     cf = ax[1].contourf(gx, gy, smap, levels=20, cmap="coolwarm")
     ax[1].scatter(*X2te[y2te == 0].T, s=3, c="k", alpha=0.3)
     ax[1].scatter(*X2te[y2te == 1].T, s=18, c="yellow", marker="^", edgecolors="k")
     ax[1].set_title(f"score map, test AUC-PR {case_results[case]['auc_pr']:.2f}")
-    plt.colorbar(cf, ax=ax[1])
+    plt.colorbar(cf, ax=ax[1], label="RoSAS score")
     pred = s2 >= thr
     ax[2].scatter(*X2te[~pred].T, s=4, c="lightgray")
     ax[2].scatter(*X2te[pred].T, s=18, c="tab:red")
@@ -430,9 +458,15 @@ for name, kw in variants.items():
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.bar(list(ablation), list(ablation.values()), color=["tab:red"] + ["tab:gray"] * (len(ablation) - 1))
 ax.set_ylabel("test AUC-PR")
+ax.set_xlabel("variant (Table 4 switch)")
 ax.set_title("ablations on the Fig. 1 toy (one seed)")
 plt.show()
 print({k: round(v, 3) for k, v in ablation.items()})
+
+# %% [markdown]
+# One seed on a toy: some removals score as well as or better than the full model here (printed above), so this
+# chart cannot rank the components. The repository's `ablation-rosas` benchmark (`docs/RESULTS.md`) runs them
+# over real data sets and seeds with paired tests.
 
 # %% [markdown]
 # ## Check

@@ -135,6 +135,10 @@ plot_ranks(summary, ax=ax)
 plt.show()
 
 # %% [markdown]
+# The red bar joins every method to the reference: with four data sets no p-value can go below 0.125, so no
+# difference here is significant, however far apart the dots are.
+
+# %% [markdown]
 # ## 4. Sweeps
 #
 # The `labeled-ratio` experiment varies the share of training anomalies that are labeled, 0.5 % to 20 %
@@ -147,8 +151,13 @@ sweep_methods = [m for m in ["DevNet", "SyntheticAnomalyClassifier"] if m in ava
 sweep_tasks = build_tasks(sweep_exp, sweep_methods, ["synthetic-global"], seeds, protocol="mnpwad", fast=True)
 sweep = run_grid(sweep_tasks, OUT / "labeled-ratio.csv", device=DEVICE, progress=False)
 grid = plot_sweep(sweep, x="x", metric="auc_pr", x_label=sweep_exp.x_label, log_x=True)
+grid.figure.suptitle("AUC-PR against the share of labeled training anomalies", y=1.05, fontsize=10)
 plt.show()
 sweep.pivot_table(index="setting", columns="method", values="n_labeled", aggfunc="first")
+
+# %% [markdown]
+# Each line is one method across the labeled ratios (one seed in FAST mode, so no confidence band): read the
+# *trend* of a line, and the table of how many anomalies each setting actually labels, before comparing points.
 
 # %% [markdown]
 # ## 5. Checks
@@ -205,10 +214,14 @@ if shipped.exists():
     fig, ax = plt.subplots(figsize=(7, 3.2))
     plot_ranks(full_summary, ax=ax, title="shipped main table: average ranks")
     plt.show()
+    print("the red bar joins the methods not significantly different from the reference (p ≥ 0.05); blue dots differ")
 else:
     print("no shipped full results here; run `python -m adlab bench --experiment main` to make them")
 
 # %% [markdown]
+# Further left is better; grey dots are not significantly different from MNPWAD. Which methods sit at the left is
+# the subject of the next cell.
+#
 # ### Reading the shipped main table
 #
 # The cell below picks out what matters for this course: where the three papers' methods (MNPWAD, RoSAS,
