@@ -278,40 +278,53 @@ plt.show()
 # %% [markdown]
 # ### Memory items as prototypes
 #
-# In the latent plane: the encoded test points and **all** memory items, each drawn as an arrow from the
-# origin to its actual position (dot-product addressing scores $z\cdot m_j$, so what matters is an item's
-# direction *and* length, measured from the origin; the origin is therefore in the picture). Each test code
-# is coloured by its group; the number next to an item is its index ($0\dots K-1$: $\mathcal M_u$).
+# In the latent plane: the encoded test points and **all** memory items. Dot-product addressing scores
+# $z\cdot m_j$, so what matters is an item's direction *and* length measured from the origin. The items are much
+# shorter than the codes, so the left panel draws each item's **direction** as a ray from the origin across the
+# codes, and the right panel zooms in on the items themselves (arrows from the origin to their actual positions).
+# The number next to an item is its index ($0\dots K-1$: $\mathcal M_u$).
 
 # %%
 Z = det.encode(X_test)
 items = det.memory_items()
 Kd = det.n_normal_items_
 winner = det.attention(X_test)["w"].argmax(1)                 # the item each test point attends to most
-fig, ax = plt.subplots(figsize=(6.5, 6))
+colors = ["navy" if jj < Kd else "darkred" for jj in range(len(items))]
+fig, (ax, ax_zoom) = plt.subplots(1, 2, figsize=(12, 5.5))
 for g, c in (("normal", "tab:blue"), ("known", "tab:red"), ("unknown", "tab:orange")):
     ax.scatter(*Z[group_test == g].T, s=5, c=c, label=f"code of a test {g}", alpha=0.6)
+reach = 1.05 * np.linalg.norm(Z, axis=1).max()
 for jj, m in enumerate(items):
-    color = "navy" if jj < Kd else "darkred"
-    ax.annotate("", xy=m, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=1.8, color=color))
-    ax.text(*(m * 1.06), str(jj), color=color, fontsize=8, ha="center", va="center")
-ax.scatter([0], [0], marker="+", s=80, c="k", label="origin")
-ax.plot([], [], c="navy", label=f"$M_u$ items ({Kd})"); ax.plot([], [], c="darkred", label=f"$M_l$ items ({len(items) - Kd})")
-pts = np.vstack([Z, items * 1.12, np.zeros((1, 2))])
-pad = 0.05 * (pts.max(0) - pts.min(0))
-ax.set(xlim=(pts[:, 0].min() - pad[0], pts[:, 0].max() + pad[0]), ylim=(pts[:, 1].min() - pad[1], pts[:, 1].max() + pad[1]),
-       xlabel="latent dimension 1", ylabel="latent dimension 2", title="MMNet latent space: test codes and all memory items")
-ax.legend(fontsize=7, loc="best")
+    end_pt = m / np.linalg.norm(m) * reach
+    ax.plot([0, end_pt[0]], [0, end_pt[1]], c=colors[jj], lw=1.2, alpha=0.8)
+    ax_zoom.annotate("", xy=m, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=1.8, color=colors[jj]))
+    ax_zoom.text(*(m * 1.12), str(jj), color=colors[jj], fontsize=9, ha="center", va="center")
+for a in (ax, ax_zoom):
+    a.scatter([0], [0], marker="+", s=80, c="k", label="origin", zorder=3)
+ax.plot([], [], c="navy", label=f"direction of an $M_u$ item ({Kd})")
+ax.plot([], [], c="darkred", label=f"direction of an $M_l$ item ({len(items) - Kd})")
+lo, hi = np.minimum(Z.min(0), 0), np.maximum(Z.max(0), 0)
+pad = 0.05 * (hi - lo)
+ax.set(xlim=(lo[0] - pad[0], hi[0] + pad[0]), ylim=(lo[1] - pad[1], hi[1] + pad[1]), xlabel="latent dimension 1",
+       ylabel="latent dimension 2", title="test codes and the direction of every memory item")
+ax.legend(fontsize=7, loc="lower left")
+r_items = 1.3 * np.abs(items).max()
+ax_zoom.set(xlim=(-r_items, r_items), ylim=(-r_items, r_items), aspect="equal", xlabel="latent dimension 1",
+            ylabel="latent dimension 2", title=f"the {len(items)} memory items themselves (zoom)")
+ax_zoom.legend(fontsize=7, loc="lower left")
+plt.tight_layout()
 plt.show()
+print(f"item lengths {np.round(np.linalg.norm(items, axis=1), 2).tolist()} vs code lengths up to {reach / 1.05:.1f}")
 for g in ("normal", "known", "unknown"):
     counts = np.bincount(winner[group_test == g], minlength=len(items))
     print(f"{g:8s} most-attended item: " + ", ".join(f"{j}×{n}" for j, n in enumerate(counts) if n))
+assert (winner[group_test == "normal"] < Kd).mean() > 0.9 and (winner[group_test == "known"] >= Kd).mean() > 0.9
 
 # %% [markdown]
-# **Reading.** All $K+L$ items are visible now. The printout says which item wins each test point: the normals and
+# **Reading.** All $K+L$ items are drawn. The printout says which item wins each test point: the normals and
 # the known anomalies use different items ($\mathcal M_u$ vs $\mathcal M_l$), as the mask loss intends. Look at
-# where the winning items point: with dot-product addressing an item does not have to sit *on* its codes, only to
-# point roughly their way and be long. The far-away unknown anomalies have long codes in the same general
+# where the winning items point: with dot-product addressing an item does not have to sit *on* its codes — the items
+# are far shorter than the codes (printed lengths) — only to point roughly their way. The far-away unknown anomalies have long codes in the same general
 # directions as the normal clusters, so they are claimed by the same $\mathcal M_u$ items — which the next figures
 # turn into a failure of the score.
 
@@ -352,8 +365,8 @@ print("MNPWAD AUC-PR on this test set:", round(auc_pr(y_test, mn.decision_functi
 #
 # The paper's Fig. 4 shows one hand-picked example per group: a normal attending to $\mathcal M_u$, a known
 # anomaly attending to $\mathcal M_l$ and an unknown anomaly with flat attention. A single example can say
-# anything, so we draw the **mean attention of each whole test group** (with the spread between its members as
-# error bars) and print the mean scores.
+# anything, so we draw the **mean attention of each whole test group** (with the 10th–90th percentile of its
+# members as error bars) and print the mean scores.
 #
 # *Predict, then run:* will the unknown anomalies' attention be flat, as in the paper's figure?
 
@@ -364,13 +377,15 @@ fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), sharey=True)
 for ax, g in zip(axes, ("normal", "known", "unknown")):
     a = att[group_test == g]
     j = np.arange(att.shape[1])
-    ax.bar(j[:Kd], a[:, :Kd].mean(0), yerr=a[:, :Kd].std(0), color="navy", capsize=2, label="$M_u$ items")
-    ax.bar(j[Kd:], a[:, Kd:].mean(0), yerr=a[:, Kd:].std(0), color="darkred", capsize=2, label="$M_l$ items")
+    mean, p10, p90 = a.mean(0), np.percentile(a, 10, axis=0), np.percentile(a, 90, axis=0)
+    spread = np.vstack([mean - p10, p90 - mean]).clip(min=0)
+    ax.bar(j[:Kd], mean[:Kd], yerr=spread[:, :Kd], color="navy", capsize=2, label="$M_u$ items")
+    ax.bar(j[Kd:], mean[Kd:], yerr=spread[:, Kd:], color="darkred", capsize=2, label="$M_l$ items")
     ax.axhline(1 / att.shape[1], ls="--", c="k", lw=1, label="uniform 1/(K+L)")
     ax.set_title(f"test {g} ({len(a)} rows): mean S_sum={comp['s_sum'][group_test == g].mean():.2f}, "
                  f"S_KL={comp['s_kl'][group_test == g].mean():.1f}", fontsize=9)
     ax.set_xlabel("memory item j")
-axes[0].set_ylabel("attention weight $w_j$ (group mean ± std)")
+axes[0].set_ylabel("attention $w_j$: group mean,\nbars 10th–90th percentile")
 axes[0].legend(fontsize=7)
 plt.tight_layout()
 plt.show()

@@ -84,3 +84,37 @@ def test_shared_axes_and_a_suptitle_cover_their_panels():
     fig.suptitle("two panels sharing a y axis")
     assert figure_problems(fig) == []
     plt.close(fig)
+
+
+def _run_in_kernel(tmp_path, monkeypatch, source):
+    """Execute one code cell in a fresh kernel started the way the test suite starts notebook kernels."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    import os
+
+    # the root conftest.py points PYTHONSTARTUP at tests/notebook_kernel_startup.py for every kernel
+    assert os.environ.get("PYTHONSTARTUP", "").endswith("notebook_kernel_startup.py")
+    monkeypatch.setenv("ADLAB_FIGCHECK", "all")    # check even outside notebooks/
+    monkeypatch.setenv("MPLBACKEND", "Agg")        # what `make test` exports; the kernel must override it
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return nb.cells[0].outputs
+
+
+GOOD = """import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.plot([0, 1], [0, 1])
+ax.set(xlabel="x", ylabel="y", title="a straight line")
+plt.show()
+"""
+
+
+def test_notebook_kernels_render_figures_inline_and_check_them(tmp_path, monkeypatch):
+    from nbclient.exceptions import CellExecutionError
+
+    outputs = _run_in_kernel(tmp_path, monkeypatch, GOOD)
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the figure was not rendered (Agg backend?)"
+    bad = GOOD.replace('ax.set(xlabel="x", ylabel="y", title="a straight line")', 'ax.set(xlim=(5, 6))')
+    with pytest.raises(CellExecutionError, match="figure check failed"):
+        _run_in_kernel(tmp_path, monkeypatch, bad)
