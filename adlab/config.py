@@ -83,9 +83,11 @@ class PerformanceOptions:
     amp : bf16 autocast around the forward passes and losses of training (detectors that opt in:
         RoSAS, MMNet) and around scoring (every ``TorchDetector``). On CUDA it uses the tensor
         cores; on CPU it is honoured when torch supports bf16 autocast there, but on the tiny
-        networks here it was *slower* (0.77 vs 0.49 ms per RoSAS step). Off by default. Scores
-        differ from the fp32 path by bf16 rounding (≈ 1e-2 relative); no GradScaler is needed
-        for bf16.
+        networks here it was *slower* (0.77 vs 0.49 ms per RoSAS step). Off by default. Every
+        detector computes its score head in fp32 (:func:`adlab.components.networks.fp32`), so scores
+        keep float32 resolution (no bf16 ties) but differ from the fp32 path through the bf16
+        rounding of the hidden layers (rank correlation > 0.95 in ``tests/test_amp_scores.py``); no
+        GradScaler is needed for bf16.
     compile : ``torch.compile`` the networks' forward pass in training (opt-in detectors) and the
         scoring function (all). Off by default: compiling costs ~25 s per network on 2 CPU cores and
         the compiled RoSAS step was not faster on CPU (0.97 vs 0.49 ms); it can pay off on GPUs for

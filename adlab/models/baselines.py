@@ -22,7 +22,7 @@ from sklearn.ensemble import IsolationForest as _SkIsolationForest
 from torch import nn
 
 from ..components.losses import deviation, deviation_loss, gaussian_reference
-from ..components.networks import mlp
+from ..components.networks import fp32, mlp, mlp_fp32_head
 from ..components.sampling import BalancedBatchSampler
 from .base import TorchDetector, WeakDetector, check_max_steps, n_batches
 
@@ -195,7 +195,7 @@ class DevNet(_BaselineMixin, TorchDetector):
         self._optimise(net.parameters(), step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
 
     def _score_batch(self, x):
-        return self.modules_["scorer"](x).reshape(-1)
+        return mlp_fp32_head(self.modules_["scorer"], x).reshape(-1)     # last layer fp32 under amp
 
 
 # =========================================================================== DeepSAD
@@ -292,7 +292,8 @@ class DeepSAD(_BaselineMixin, TorchDetector):
 
     def _score_batch(self, x):
         c = torch.as_tensor(self.center_, device=x.device)
-        return (self.modules_["encoder"](x) - c).pow(2).sum(dim=1)
+        z = mlp_fp32_head(self.modules_["encoder"], x)                   # last layer fp32 under amp
+        return fp32(lambda z: (z - c).pow(2).sum(dim=1), z)
 
 
 # =========================================================================== PReNet
@@ -384,13 +385,17 @@ class PReNet(_BaselineMixin, TorchDetector):
 
     def _score_batch(self, x):
         net = self.modules_["net"]
-        f_a = net.features(torch.as_tensor(self.reference_anomalies_, device=x.device)).mean(0)
-        f_u = net.features(torch.as_tensor(self.reference_unlabeled_, device=x.device)).mean(0)
-        f_x = net.features(x)
+        f_a = mlp_fp32_head(net.features, torch.as_tensor(self.reference_anomalies_, device=x.device)).mean(0)
+        f_u = mlp_fp32_head(net.features, torch.as_tensor(self.reference_unlabeled_, device=x.device)).mean(0)
+        f_x = mlp_fp32_head(net.features, x)                           # feature layer + head fp32 under amp
         n = x.shape[0]
-        s_ax = net.head(torch.cat([f_a.expand(n, -1), f_x], dim=1))   # mean_i φ(a_i, x)
-        s_xu = net.head(torch.cat([f_x, f_u.expand(n, -1)], dim=1))   # mean_j φ(x, u_j)
-        return (0.5 * (s_ax + s_xu)).reshape(-1)
+
+        def head(f_a, f_x, f_u):
+            s_ax = net.head(torch.cat([f_a.expand(n, -1), f_x], dim=1))   # mean_i φ(a_i, x)
+            s_xu = net.head(torch.cat([f_x, f_u.expand(n, -1)], dim=1))   # mean_j φ(x, u_j)
+            return (0.5 * (s_ax + s_xu)).reshape(-1)
+
+        return fp32(head, f_a, f_x, f_u)
 
 
 # =========================================================================== FeaWAD
@@ -421,6 +426,9 @@ class _FeaWADNet(nn.Module):
     def forward(self, x):
         """x (B, d) -> (scores (B,), residual norms ‖x − x̂‖ (B,))."""
         z, x_hat = self.reconstruct(x)
+        return fp32(self._score_head, x, z, x_hat)       # residual + scorer in fp32 under amp
+
+    def _score_head(self, x, z, x_hat):
         r = x - x_hat
         norm = r.norm(dim=1, keepdim=True)
         h = torch.cat([r / norm.clamp_min(1e-12), z, norm], dim=1)

@@ -60,7 +60,7 @@ from ..components.memory import (
     MemoryModule, attention_kl_score, attention_sum_score, hard_mask_allowed, margin_reconstruction_loss,
     mmnet_score, soft_mask_loss, uniform_kl_loss,
 )
-from ..components.networks import mlp
+from ..components.networks import fp32, mlp
 from ..components.sampling import BalancedBatchSampler
 from .base import TorchDetector, check_choice, check_int, check_max_steps, check_number, check_X, n_batches
 
@@ -69,13 +69,6 @@ __all__ = ["MemoryAutoencoder", "MMNet"]
 _MASKS = ("soft", "hard", "none")
 _SCORES = ("full", "sum", "kl", "mse")
 _SAMPLING = ("balanced", "shuffle")
-
-
-def _autocast_on(device_type: str) -> bool:
-    try:
-        return torch.is_autocast_enabled(device_type)
-    except TypeError:  # pragma: no cover - torch < 2.4
-        return torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
 
 
 class MemoryAutoencoder(nn.Module):
@@ -95,14 +88,10 @@ class MemoryAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor, allowed: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         z = self.encoder(x)
-        if _autocast_on(z.device.type):
-            # bf16 autocast (the ``amp`` switch) speeds up encoder and decoder; the addressing,
-            # softmax, logs and scores stay in fp32, where bf16's 8-bit mantissa would quantise
-            # the attention-based scores (Eq. 17-19) and tie most of them
-            with torch.autocast(device_type=z.device.type, enabled=False):
-                out = self.memory(z.float(), allowed)
-        else:
-            out = self.memory(z, allowed)
+        # bf16 autocast (the ``amp`` switch) speeds up encoder and decoder; the addressing, softmax,
+        # logs and scores stay in fp32 (the shared score-head rule, ``networks.fp32``), where bf16's
+        # 8-bit mantissa would quantise the attention-based scores (Eq. 17-19) and tie most of them
+        out = fp32(self.memory, z, allowed)
         out["z"] = z
         out["x_hat"] = self.decoder(out["z_hat"])
         return out
@@ -297,7 +286,7 @@ class MMNet(TorchDetector):
         out = net(x)
         s_sum = attention_sum_score(out["w"], self.n_normal_items_)
         s_kl = attention_kl_score(out["log_w"])
-        mse = (out["x_hat"] - x).pow(2).mean(dim=1)
+        mse = fp32(lambda a, b: (a - b).pow(2).mean(dim=1), out["x_hat"], x)
         return {"s_sum": s_sum, "s_kl": s_kl, "reconstruction": mse,
                 "full": mmnet_score(s_sum, s_kl, float(self.score_lambda))}
 

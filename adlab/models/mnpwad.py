@@ -24,6 +24,7 @@ from torch import nn
 
 from ..components.balancing import DynamicWeightAveraging
 from ..components.losses import reconstruction_error, weighted_reconstruction_loss, weighted_score_loss
+from ..components.networks import fp32
 from ..components.pretraining import build_autoencoder, default_hidden_dims, pretrain_autoencoder
 from ..components.prototypes import (
     clustering_kl_loss,
@@ -74,17 +75,24 @@ class MNPWADNetwork(nn.Module):
         Nothing is detached: the score loss trains encoder, decoder and prototypes too.
         """
         z = self.encoder(x)
-        z_norm = F.normalize(z, dim=1)
-        if self.decoder is not None:
-            x_hat = self.decoder(z)
+        # the score head (ẑ, e, similarities, φ) runs in fp32 under the amp switch (networks.fp32);
+        # the op order is the plain path's (autograd sums the gradients of z in that order)
+        z_norm = fp32(lambda z: F.normalize(z, dim=1), z)
+        x_hat = self.decoder(z) if self.decoder is not None else None
+        out = fp32(self._head, x, z, x_hat, z_norm)
+        out.update(z_norm=z_norm, x_hat=x_hat)
+        return out
+
+    def _head(self, x: torch.Tensor, z: torch.Tensor, x_hat: torch.Tensor | None, z_norm: torch.Tensor
+              ) -> dict[str, torch.Tensor]:
+        if x_hat is not None:
             e = reconstruction_error(x, x_hat, self.recon_error)
         else:
-            x_hat = None
             e = x.new_zeros(x.shape[0])
         s = student_t_similarity(z, self.prototypes, alpha=self.alpha, normalize=True)
         s_max = s.max(dim=1).values
         score = self.score_net(torch.cat([e.unsqueeze(1), z_norm, s_max.unsqueeze(1)], dim=1)).squeeze(1)
-        return {"z": z, "z_norm": z_norm, "x_hat": x_hat, "e": e, "s": s, "s_max": s_max, "score": score}
+        return {"z": z, "e": e, "s": s, "s_max": s_max, "score": score}
 
 
 class MNPWAD(TorchDetector):

@@ -48,7 +48,7 @@ from ..components.interpolation import (
     regression_loss,
 )
 from ..components.losses import deviation, deviation_loss, gaussian_reference
-from ..components.networks import mlp
+from ..components.networks import fp32, mlp
 from ..components.sampling import BalancedBatchSampler
 from .base import TorchDetector, check_choice, check_int, check_number
 
@@ -84,7 +84,7 @@ class RoSASNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.phi(x)
-        return z, self.psi(z).reshape(-1)
+        return z, fp32(self.psi, z).reshape(-1)      # score head in fp32 under amp (networks.fp32)
 
 
 class RoSAS(TorchDetector):

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..components.networks import mlp
+from ..components.networks import mlp, mlp_fp32_head
 from ..components.training import EarlyStopping
 from .base import TorchDetector, check_labels, check_max_steps, check_X, n_batches
 
@@ -272,4 +272,4 @@ class SyntheticAnomalyClassifier(TorchDetector):
         return (x - lo) / sc
 
     def _score_batch(self, x):
-        return self.modules_["classifier"](self._normalise(x)).reshape(-1)
+        return mlp_fp32_head(self.modules_["classifier"], self._normalise(x)).reshape(-1)  # last layer fp32 under amp
