@@ -20,6 +20,9 @@ A subclass implements three hooks and lists its hyper-parameters in ``__init__``
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
+import io
 import math
 import warnings
 import weakref
@@ -42,15 +45,28 @@ def check_X(X, *, name: str = "X", n_features: int | None = None) -> np.ndarray:
     """Validate a feature matrix and return it as a C-contiguous float32 array of shape (n, d).
 
     Accepts numpy arrays, pandas DataFrames, lists and CPU torch tensors. Raises ValueError for
-    1-D / 3-D input, empty input, non-numeric values, NaN/inf, or a feature count that differs
-    from ``n_features`` (the one seen during ``fit``).
+    1-D / 3-D input, empty input, non-numeric, complex or sparse input, NaN/inf, values that are
+    finite in float64 but overflow float32 (|x| > 3.4e38: every detector computes in float32, so
+    finiteness is checked *after* the cast), or a feature count that differs from ``n_features``
+    (the one seen during ``fit``).
     """
+    if _is_sparse(X):
+        raise ValueError(f"{name} is a sparse matrix ({type(X).__name__}); adlab's detectors need a dense "
+                         f"array: pass {name}.toarray() (or .to_dense() for a torch tensor) if it fits in memory")
     if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
+        X = X.detach().cpu().numpy() if not X.is_complex() else X.detach().cpu().resolve_conj().numpy()
     elif hasattr(X, "to_numpy"):
         X = X.to_numpy()
-    arr = X if isinstance(X, np.ndarray) else None
-    if arr is None or arr.dtype.kind != "f":
+    if not isinstance(X, np.ndarray):
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numeric; could not convert it to a float array ({exc})") from exc
+    if X.dtype.kind == "c":
+        raise ValueError(f"{name} is complex ({X.dtype}); adlab's detectors need real features: pass "
+                         f"{name}.real, abs({name}) or both parts as separate columns")
+    arr = X
+    if arr.dtype.kind != "f":
         # non-float input: convert through float64 (float input is checked as it is, which avoids
         # an 8-byte-per-entry copy of a large table; only the float32 result is allocated)
         try:
@@ -64,17 +80,54 @@ def check_X(X, *, name: str = "X", n_features: int | None = None) -> np.ndarray:
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        rows = np.unique(np.nonzero(bad)[0])
-        kind = "NaN" if np.isnan(arr).any() else "inf"
-        raise ValueError(
-            f"{name} contains {kind} values ({int(bad.sum())} entries in {rows.size} rows, first row "
-            f"{int(rows[0])}); impute or drop them before fitting"
-        )
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the detector was fitted with {n_features}")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=np.float32)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        rows = np.unique(np.nonzero(bad)[0])
+        original = arr[rows]
+        if np.isnan(original).any():
+            kind, advice = "NaN", "impute or drop them"
+        elif np.isinf(original).any():
+            kind, advice = "inf", "impute or drop them"
+        else:
+            with np.errstate(over="ignore"):
+                big = original[np.isfinite(original) & ~np.isfinite(original.astype(np.float32))]
+            kind = (f"values that overflow float32 (|x| > {np.finfo(np.float32).max:.3g}, e.g. {float(big[0]):.3g}; "
+                    "they are finite in float64 but every detector computes in float32)")
+            advice = "rescale the features (e.g. min-max to [0, 1] or standardise)"
+        raise ValueError(
+            f"{name} contains {kind} ({int(bad.sum())} entries in {rows.size} rows, first row "
+            f"{int(rows[0])}); {advice} before fitting or scoring"
+        )
+    return out
+
+
+def _is_sparse(X) -> bool:
+    if isinstance(X, torch.Tensor):
+        return X.layout != torch.strided
+    try:
+        import scipy.sparse as sp
+    except ImportError:  # pragma: no cover - scipy is a dependency of scikit-learn
+        return False
+    return sp.issparse(X)
+
+
+#: max |x| outside [1e-6, 1e6] gets a warning in ``fit``: float32 networks initialised for inputs of
+#: order 1 either overflow (X·1e30 diverges) or see only their biases (X·1e-30 gives constant scores)
+SCALE_WARNING_RANGE = (1e-6, 1e6)
+
+
+def warn_if_badly_scaled(X: np.ndarray, name: str = "X", stacklevel: int = 3) -> None:
+    """UserWarning when the largest |x| of a float32 matrix is outside :data:`SCALE_WARNING_RANGE`."""
+    amax = float(np.abs(X).max()) if X.size else 0.0
+    lo, hi = SCALE_WARNING_RANGE
+    if amax > hi or 0.0 < amax < lo:
+        warnings.warn(f"{name} is on a scale of {amax:.3g} (max |x|): the neural detectors are built for features "
+                      "of order 1 and may diverge or return constant scores; scale the features first (e.g. "
+                      "min-max to [0, 1] or standardise)", UserWarning, stacklevel=stacklevel)
 
 
 def check_labels(y, n_samples: int, *, name: str = "y") -> np.ndarray:
@@ -183,6 +236,32 @@ def _from_saveable(value: Any) -> Any:
     return value
 
 
+_FORMAT = "adlab-detector-v2"
+
+
+def _wants_cuda(device) -> bool:
+    try:
+        return device is not None and device != "auto" and torch.device(device).type == "cuda"
+    except (RuntimeError, TypeError):
+        return False
+
+
+def _read_torch_file(source, path) -> Any:
+    """``torch.load(weights_only=True)`` with one clear ValueError for anything unreadable (torch's own
+    messages are not passed on: some advise ``weights_only=False``, which would run arbitrary code)."""
+    try:
+        return torch.load(source if isinstance(source, io.BytesIO) else str(source), map_location="cpu",
+                          weights_only=True)
+    except (OSError, MemoryError) as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise
+        reason = type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - torch/pickle/zip raise many types for a broken file
+        reason = type(exc).__name__
+    raise ValueError(f"{path} is not a readable adlab detector file: it is truncated, corrupted or not a file "
+                     f"written by WeakDetector.save ({reason} while reading it); re-save the detector")
+
+
 # --------------------------------------------------------------------------- performance helpers
 @contextlib.contextmanager
 def torch_threads(n: int | None, device: torch.device | str = "cpu"):
@@ -242,6 +321,8 @@ class WeakDetector(BaseEstimator):
     #: minimum number of training samples
     _min_samples: int = 2
     _standard_state = ("n_features_in_", "threshold_", "decision_scores_", "labels_", "history_")
+    #: whether ``fit`` warns about features far from order 1 (neural networks; not tree ensembles)
+    _scale_sensitive: bool = True
 
     # -- hooks -------------------------------------------------------------------------
     def _fit(self, X: np.ndarray, y: np.ndarray, X_val, y_val) -> None:  # pragma: no cover
@@ -318,6 +399,8 @@ class WeakDetector(BaseEstimator):
             raise ValueError("y_val was given without X_val")
         self._check_params()
         self._check_validation_use(X_val, y_val)
+        if self._scale_sensitive:
+            warn_if_badly_scaled(X)
         self.n_features_in_ = X.shape[1]
         self.device_ = resolve_device(getattr(self, "device", "auto"))
         self._rng = seed_everything(getattr(self, "random_state", None))
@@ -325,6 +408,7 @@ class WeakDetector(BaseEstimator):
         with torch_threads(get_performance().num_threads, self.device_):
             self._fit(X, y, X_val, y_val)
         self.decision_scores_ = self._score_numpy(X)
+        self._check_scores(self.decision_scores_, X, training=True)
         self._set_threshold()
         return self
 
@@ -332,7 +416,9 @@ class WeakDetector(BaseEstimator):
         """Anomaly scores, shape (n,), float64; higher means more anomalous."""
         self._check_fitted()
         X = check_X(X, n_features=self.n_features_in_)
-        return self._score_numpy(X)
+        scores = self._score_numpy(X)
+        self._check_scores(scores, X, training=False)
+        return scores
 
     def score_samples(self, X) -> np.ndarray:
         """Alias of ``decision_function`` (higher = more anomalous, unlike scikit-learn's sign)."""
@@ -351,6 +437,25 @@ class WeakDetector(BaseEstimator):
         c = getattr(self, "contamination", 0.1)
         if not (0.0 < float(c) < 0.5):
             raise ValueError(f"contamination must be in (0, 0.5), got {c}")
+
+    def _check_scores(self, scores: np.ndarray, X: np.ndarray, training: bool) -> None:
+        """No silent NaN: non-finite scores raise, naming the rows and the input scale; constant
+        training scores (nothing is ranked) give a warning."""
+        bad = ~np.isfinite(scores)
+        name = type(self).__name__
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            amax = float(np.abs(X[rows]).max())
+            what = ("training diverged or the features are badly scaled" if training else
+                    "these rows are far outside the range the detector was trained on")
+            error = FloatingPointError if training else ValueError
+            raise error(f"{name} produced non-finite scores for {rows.size} of {scores.size} rows (first row "
+                        f"{int(rows[0])}, max |x| in them = {amax:.3g}): {what}; scale the features (e.g. min-max "
+                        "to [0, 1] or standardise) and check for extreme values")
+        if training and scores.size > 1 and np.ptp(scores) == 0:
+            warnings.warn(f"{name}: every training row got the same score ({scores[0]:.6g}), so nothing is ranked. "
+                          f"Usual cause: features on a tiny or huge scale (max |x| = {float(np.abs(X).max()):.3g}); "
+                          "scale them to order 1", UserWarning, stacklevel=3)
 
     def _uses_validation(self) -> bool:
         """Whether ``fit`` will use ``X_val, y_val`` with these hyper-parameters: only when the
@@ -406,8 +511,17 @@ class WeakDetector(BaseEstimator):
 
     # -- persistence -------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """Save hyper-parameters, fitted attributes and network weights with ``torch.save``."""
+        """Save hyper-parameters, fitted attributes and network weights with ``torch.save``.
+
+        The file holds one ``torch.save`` payload (format ``adlab-detector-v2``) wrapping the detector's
+        own payload as bytes together with its SHA-256, so :meth:`load` detects any corrupted byte.
+        Raises ``FileNotFoundError`` (an ``OSError``) when the folder of ``path`` does not exist.
+        """
         self._check_fitted()
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise FileNotFoundError(errno.ENOENT, f"cannot save the {type(self).__name__}: the folder "
+                                    f"{str(path.parent)!r} does not exist (create it first)", str(path.parent))
         fitted = {
             name: _to_saveable(getattr(self, name))
             for name in (*self._standard_state, *self._fitted_state)
@@ -416,19 +530,43 @@ class WeakDetector(BaseEstimator):
         modules = {name: {k: v.detach().cpu() for k, v in m.state_dict().items()}
                    for name, m in self._modules().items()}
         params = _to_saveable(self.get_params(deep=False))
-        payload = {"format": "adlab-detector-v1", "class": type(self).__name__,
-                   "params": params, "fitted": fitted, "modules": modules}
-        torch.save(payload, str(path))
+        inner = {"format": "adlab-detector-v1", "class": type(self).__name__,
+                 "params": params, "fitted": fitted, "modules": modules}
+        buffer = io.BytesIO()
+        torch.save(inner, buffer)
+        blob = buffer.getvalue()
+        outer = {"format": _FORMAT, "class": type(self).__name__, "sha256": hashlib.sha256(blob).hexdigest(),
+                 "payload": torch.frombuffer(bytearray(blob), dtype=torch.uint8)}
+        torch.save(outer, str(path))
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None):
-        """Load a detector saved by ``save`` (``torch.load(weights_only=True)``).
+        """Load a detector saved by ``save`` (``torch.load(weights_only=True)``: no code is executed).
 
         Called on ``WeakDetector`` it dispatches to the saved class via the model registry.
-        ``device`` overrides the saved device setting (e.g. load a GPU model on a CPU machine).
+        ``device`` overrides the saved device setting. Without it, a model saved with a CUDA device
+        loads on the CPU, with a warning, when this machine has no CUDA (trained on a GPU, graded on a
+        laptop). A truncated, corrupted or foreign file raises ``ValueError`` saying so (the SHA-256
+        stored by ``save`` catches changed bytes); a missing file ``FileNotFoundError``.
         """
-        payload = torch.load(str(path), map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != "adlab-detector-v1":
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(errno.ENOENT, f"no saved detector at {str(path)!r}", str(path))
+        payload = _read_torch_file(path, path)
+        if isinstance(payload, dict) and payload.get("format") == _FORMAT:
+            data = payload.get("payload")
+            if not isinstance(data, torch.Tensor) or data.dtype != torch.uint8:
+                raise ValueError(f"{path} is not a valid adlab detector file (no payload)")
+            blob = data.numpy().tobytes()
+            if hashlib.sha256(blob).hexdigest() != payload.get("sha256"):
+                raise ValueError(f"{path} is corrupted: its contents do not match the SHA-256 checksum written by "
+                                 "save (changed or damaged bytes); re-save the detector")
+            payload = _read_torch_file(io.BytesIO(blob), path)
+        elif isinstance(payload, dict) and payload.get("format") == "adlab-detector-v1":
+            warnings.warn(f"{path} was saved by an older adlab without a checksum; its integrity cannot be "
+                          "verified (save it again to add one)", UserWarning, stacklevel=2)
+        if not isinstance(payload, dict) or payload.get("format") != "adlab-detector-v1" or not {
+                "class", "params", "fitted", "modules"} <= set(payload):
             raise ValueError(f"{path} is not an adlab detector file")
         target = cls
         if payload["class"] != cls.__name__:
@@ -438,17 +576,36 @@ class WeakDetector(BaseEstimator):
             if not issubclass(target, cls):
                 raise ValueError(f"{path} holds a {payload['class']}, not a {cls.__name__}")
         params = _from_saveable(payload["params"])
+        known = set(target().get_params(deep=False))
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(f"{path} sets parameters {unknown} that {target.__name__} does not have "
+                             "(saved by another adlab version?)")
         if device is not None:
             params["device"] = device
+        elif _wants_cuda(params.get("device")) and not torch.cuda.is_available():
+            warnings.warn(f"{path} was saved with device={params['device']!r} but CUDA is not available here: "
+                          "loading it on the CPU (pass device= to choose)", UserWarning, stacklevel=2)
+            params["device"] = "cpu"
         det = target(**params)
+        allowed = {*target._standard_state, *target._fitted_state}
         for name, value in payload["fitted"].items():
+            if name not in allowed:
+                raise ValueError(f"{path} sets the attribute {name!r}, which is not a fitted attribute of "
+                                 f"{target.__name__} (allowed: {sorted(allowed)})")
             setattr(det, name, _from_saveable(value))
+        if not hasattr(det, "n_features_in_"):
+            raise ValueError(f"{path} has no n_features_in_: not a fitted detector")
         det.device_ = resolve_device(det.device)
         modules = det._build_modules()
         for name, state in payload["modules"].items():
             if name not in modules:
                 raise ValueError(f"saved module {name!r} is unknown to {target.__name__}")
-            modules[name].load_state_dict(state)
+            try:
+                modules[name].load_state_dict(state)
+            except (RuntimeError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{path}: the saved weights of {name!r} do not fit {target.__name__}'s network "
+                                 f"({str(exc).splitlines()[0][:200]})") from None
         det.modules_ = {k: m.to(det.device_).eval() for k, m in modules.items()}
         det._after_load()
         return det

@@ -39,6 +39,7 @@ class IsolationForest(WeakDetector):
 
     requires_labeled_anomalies = False
     _fitted_state = ("train_X_",)
+    _scale_sensitive = False           # trees split on ranks: any feature scale works
 
     def __init__(self, n_estimators: int = 100, max_samples="auto", contamination: float = 0.1,
                  random_state: int | None = None, device: str = "auto", verbose: int = 0):

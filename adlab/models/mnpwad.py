@@ -306,6 +306,11 @@ class MNPWAD(TorchDetector):
             init_rows = Xv_norm
         with torch.no_grad():
             emb = encoder.eval()(init_rows).cpu().numpy()
+        if not np.isfinite(emb).all():
+            raise FloatingPointError(
+                "MNPWAD: the encoder's codes of the training rows are not finite (max |x| of the input = "
+                f"{float(np.abs(X).max()):.3g}), so no prototypes can be placed; the features are badly "
+                "scaled: scale them (e.g. min-max to [0, 1] or standardise)")
         seed = None if self.random_state is None else int(self.random_state) % (2**32)
         centers, k, scores = init_prototypes_kmeans(emb, n_prototypes=self.n_prototypes, k_range=self.k_range,
                                                     random_state=seed)
@@ -334,6 +339,10 @@ class MNPWAD(TorchDetector):
         sampler = BalancedBatchSampler(unl_idx, ano_idx, self.batch_size, self.n_labeled_per_batch, gen)
         b_u = sampler.b_u
         fixed = {"p": None}
+        # dec="fixed": row index -> position among the unlabeled rows, built per fit (never cached on
+        # the estimator: a refit with other labels or on another device needs its own)
+        row_pos = torch.full((Xt.shape[0],), -1, dtype=torch.long, device=Xt.device)
+        row_pos[unl_idx] = torch.arange(unl_idx.numel(), device=Xt.device)
         self.best_epoch_ = None
         stat_names = ["loss", "recon", "l_u", "l_a", "score", "np", "con", "kl", "w_mean", "s_u", "s_a"]
         equal_weights = torch.full((len(names),), 1.0 / len(names), device=Xt.device)
@@ -364,7 +373,7 @@ class MNPWAD(TorchDetector):
             elif self.dec == "detached":
                 p = target_distribution(q.detach())
             else:
-                p = fixed["p"][self._row_pos[u]]
+                p = fixed["p"][row_pos[u]]
             l_kl = clustering_kl_loss(p, q, reduction="sum")
             # Eq. (9) and (10)
             l_con = prototype_contrastive_loss(smax_u, smax_a, w)
@@ -396,10 +405,6 @@ class MNPWAD(TorchDetector):
 
     def _global_target(self, net: MNPWADNetwork, Xt, unl_idx) -> torch.Tensor:
         """Textbook DEC: P over all unlabeled rows with the current network, no gradient."""
-        if not hasattr(self, "_row_pos") or self._row_pos.numel() != Xt.shape[0]:
-            pos = torch.full((Xt.shape[0],), -1, dtype=torch.long, device=Xt.device)
-            pos[unl_idx] = torch.arange(unl_idx.numel(), device=Xt.device)
-            self._row_pos = pos
         net.eval()
         with torch.no_grad():
             z = net.encoder(Xt[unl_idx])
