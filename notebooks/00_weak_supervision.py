@@ -21,7 +21,7 @@
 # | **You will** | build a weak split by hand and check it against `adlab.data.weak_split`; compare the three papers' protocols on real data; meet ADBench's four anomaly types; define AUC-PR (with its precision-recall curve) next to AUC-ROC |
 # | **Prerequisites** | NumPy, pandas and scikit-learn basics (stratified splits, a fitted estimator's scores); no paper yet |
 # | **Time** | about 30 min |
-# | **Read** | MNPWAD §IV-A (experimental setup); RoSAS §5.1; MMNet §IV-A; ADBench (Han et al., NeurIPS 2022) §3 for the anomaly types; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+# | **Read** | MNPWAD §IV-A (experimental setup); RoSAS §5.1; MMNet §IV-A; ADBench (Han et al., NeurIPS 2022), its section on the anomaly types; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
 #
 # Every method in this course (MNPWAD, RoSAS, MMNet) learns from the same kind of data:
 #

@@ -21,7 +21,7 @@
 # | **You will** | pretrain a denoising autoencoder layer by layer in plain PyTorch, check it against `adlab`, and see what the pretrained codes and reconstruction errors are worth |
 # | **Prerequisites** | notebook 00; PyTorch modules, optimisers and autograd; what an autoencoder is |
 # | **Time** | about 30 min |
-# | **Read** | MNPWAD §III-C (Eq. 1–2) and §III-F; Vincent et al., *Stacked denoising autoencoders* (JMLR 2010) §3; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+# | **Read** | MNPWAD §III-C (Eq. 1–2) and §III-F; Vincent et al., *Stacked denoising autoencoders* (JMLR 2010); the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
 #
 # MNPWAD (Dong et al.) describes every sample by a latent code $z_i=\psi(x_i)$ (Eq. 1) and its
 # reconstruction $\hat x_i=\psi'(z_i)$ (Eq. 2). Its normal *prototypes* are found by k-means on those

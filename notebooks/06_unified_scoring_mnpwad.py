@@ -21,7 +21,7 @@
 # | **You will** | recompute MNPWAD's whole forward pass from its fitted weights, write the score loss (Eq. 12) and the dynamic weight averaging of Eq. 13 by hand, and draw the score maps of the paper's Fig. 5 |
 # | **Prerequisites** | notebooks 01–05 |
 # | **Time** | about 40 min |
-# | **Read** | MNPWAD §III-E, §III-F and §IV-F (Fig. 5); Liu et al., *End-to-end multi-task learning with attention* (CVPR 2019) §3 for DWA; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+# | **Read** | MNPWAD §III-E, §III-F and §IV-F (Fig. 5); Liu et al., *End-to-end multi-task learning with attention* (CVPR 2019), the dynamic weight averaging paragraph; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
 #
 # The last MNPWAD module turns three per-sample signals into one anomaly score:
 #

@@ -21,7 +21,7 @@
 # | **You will** | build MMNet's memory addressing (Eq. 3–7) by hand, derive with autograd why the soft mask separates the memory, build its losses and scores, and read its attention on known and unknown anomalies |
 # | **Prerequisites** | notebook 00; softmax attention; notebook 02 for the comparison with MNPWAD's prototypes (optional) |
 # | **Time** | about 45 min |
-# | **Read** | MMNet §III-D to §III-G (Eq. 3–19), §IV-C (Table IV) and §IV-E; Gong et al., *MemAE* (ICCV 2019) §3.3 for hard shrinkage; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+# | **Read** | MMNet §III-D to §III-G (Eq. 3–19), §IV-C (Table IV) and §IV-E; Gong et al., *MemAE* (ICCV 2019), its memory module and hard shrinkage; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
 #
 # MMNet (Yin et al., IEEE IoT Journal) is a memory-augmented autoencoder for the weakly supervised
 # setting: a large unlabeled set $\mathcal D_u$ (mostly normal) and a few labeled anomalies $\mathcal D_l$.

@@ -21,7 +21,7 @@
 # | **You will** | run a small benchmark grid with `adlab`'s runner, rebuild mean ± std, average ranks and paired Wilcoxon p-values by hand, and read the repository's full main table |
 # | **Prerequisites** | notebook 00 and at least one detector notebook; the Wilcoxon signed-rank test |
 # | **Time** | about 30 min |
-# | **Read** | Demšar, *Statistical comparisons of classifiers over multiple data sets* (JMLR 2006) §3; MNPWAD §IV-B, RoSAS §5.2, MMNet §IV-B; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+# | **Read** | Demšar, *Statistical comparisons of classifiers over multiple data sets* (JMLR 2006), the Wilcoxon signed-rank test and average ranks; MNPWAD §IV-B, RoSAS §5.2, MMNet §IV-B; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
 #
 # Every paper in this course ends with a big table: detectors in columns, data sets in rows, AUC-PR as
 # mean ± std over a few seeds, then an "average" row, sometimes an "average rank" row, and p-values of a paired
