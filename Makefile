@@ -16,13 +16,20 @@ CELL_TIMEOUT ?= 900
 
 setup: $(STAMP)
 
+# Set-up prints one line per step; a step that fails prints its whole log (also kept in
+# $(SETUP_LOG)). `make setup VERBOSE=1` shows everything as it happens.
+SETUP_LOG := $(VENV)/setup.log
+step = @echo "setup: $(1)"; if [ -n "$(VERBOSE)" ]; then $(2); else $(2) >>$(SETUP_LOG) 2>&1 || { \
+	cat $(SETUP_LOG); echo "setup failed at: $(1) (full log above and in $(SETUP_LOG))" >&2; exit 1; }; fi
+
 $(STAMP): pyproject.toml Makefile
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install "$(TORCH_PIN)"
-	$(BIN)/python -m pip install -e ".[dev]" "$(TORCH_PIN)"
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (adlab)"
-	touch $(STAMP)
+	@mkdir -p $(VENV) && : > $(SETUP_LOG)
+	$(call step,virtual environment in $(VENV),$(PYTHON) -m venv $(VENV))
+	$(call step,pip,$(BIN)/python -m pip install --upgrade pip)
+	$(call step,$(TORCH_PIN),$(BIN)/python -m pip install "$(TORCH_PIN)")
+	$(call step,adlab and its dev extra (editable),$(BIN)/python -m pip install -e ".[dev]" "$(TORCH_PIN)")
+	$(call step,Jupyter kernel python3,$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (adlab)")
+	@touch $(STAMP)
 
 demo: setup
 	$(BIN)/python -m adlab demo

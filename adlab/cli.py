@@ -107,4 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_bench(args, rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    if args.command == "demo":
+        from .config import resolve_device
+
+        try:
+            resolve_device(args.device)
+        except ValueError as exc:            # a usage error: message and exit status 2, no traceback
+            p_demo.error(str(exc))
     return {"demo": _cmd_demo, "datasets": _cmd_datasets}[args.command](args)

@@ -159,3 +159,40 @@ def test_pickled_object_arrays_are_never_loaded(tmp_path):
     np.savez(tmp_path / "obj.npz", X=np.array([[object()]], dtype=object), y=np.zeros(1))
     with pytest.raises(ValueError, match="pickle"):
         adbench.load_npz(tmp_path / "obj.npz")
+
+
+def test_a_trickling_server_hits_the_overall_deadline(tmp_path, monkeypatch):
+    """A server that sends one byte every 0.1 s never trips the per-read timeout; the deadline stops it."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Trickle(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(10**9))
+            self.end_headers()
+            try:
+                for _ in range(600):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("ADLAB_ADBENCH_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("ADLAB_DATA_DIR", str(tmp_path / "none"))
+        t0 = time.monotonic()
+        with pytest.raises(DownloadError, match="deadline of 1 s"):
+            load_adbench("wine", timeout=5.0, deadline=1.0)
+        assert time.monotonic() - t0 < 10
+        assert not list((tmp_path / "cache" / "adbench").glob("*"))
+    finally:
+        server.shutdown()

@@ -22,12 +22,12 @@ def easy():
 def test_defaults_are_the_papers():
     p = MMNet().get_params()
     assert (p["memory_size"], p["lambda_mask"], p["lambda_kl"], p["margin"], p["score_lambda"]) == (128, 1.0, 1e-4, 5.0, 0.1)
-    assert (p["mask"], p["score"], p["addressing"], p["kl_reduction"]) == ("soft", "full", "dot", "mean")
+    assert (p["mask"], p["anomaly_score"], p["addressing"], p["kl_reduction"]) == ("soft", "full", "dot", "mean")
 
 
 @pytest.mark.parametrize("switch", [
     {"mask": "soft"}, {"mask": "hard"}, {"mask": "none"},
-    {"score": "full"}, {"score": "sum"}, {"score": "kl"}, {"score": "mse"},
+    {"anomaly_score": "full"}, {"anomaly_score": "sum"}, {"anomaly_score": "kl"}, {"anomaly_score": "mse"},
     {"kl_reduction": "sum"}, {"addressing": "cosine"}, {"batch_sampling": "shuffle"}, {"shrink_threshold": 0.0},
 ])
 def test_each_switch_fits_and_gives_finite_scores(easy, switch):
@@ -45,7 +45,7 @@ def test_score_switch_selects_the_matching_component(easy):
     np.testing.assert_allclose(det.decision_function(X), -(c["s_sum"] + 0.1 * c["s_kl"]), atol=1e-6)
     expected = {"sum": -c["s_sum"], "kl": -c["s_kl"], "mse": c["reconstruction"], "full": c["full"]}
     for name, value in expected.items():
-        det.set_params(score=name)
+        det.set_params(anomaly_score=name)
         np.testing.assert_allclose(det.decision_function(X), value, atol=1e-6)
 
 
@@ -64,7 +64,7 @@ def test_attention_rows_sum_to_one_and_shrunk_rows_renormalise(easy):
 @pytest.mark.parametrize("addressing", ["dot", "cosine"])
 def test_scores_are_finite_on_inputs_far_outside_the_training_range(easy, score, addressing):
     X, y, _ = easy
-    det = MMNet(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, score=score, addressing=addressing,
+    det = MMNet(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, anomaly_score=score, addressing=addressing,
                 random_state=0, device="cpu").fit(X, y)
     far = np.array([[1e6] * 6, [-1e6] * 6, [1e6, -1e6, 0, 0, 1e6, 0]], dtype=np.float32)
     assert np.isfinite(det.decision_function(far)).all()
@@ -81,7 +81,7 @@ def test_training_separates_the_memory_parts(easy):
 
 
 @pytest.mark.parametrize("bad, match", [
-    ({"mask": "soft-ish"}, "mask"), ({"score": "max"}, "score"), ({"memory_size": 7}, "even"),
+    ({"mask": "soft-ish"}, "mask"), ({"anomaly_score": "max"}, "anomaly_score"), ({"memory_size": 7}, "even"),
     ({"batch_sampling": "random"}, "batch_sampling"), ({"labeled_fraction": 1.0}, "labeled_fraction"),
     ({"kl_reduction": "max"}, "kl_reduction"), ({"addressing": "l2"}, "addressing"),
     ({"shrink_threshold": 1.5}, "shrink_threshold"), ({"lr_decay": 0.0}, "lr_decay"),

@@ -60,6 +60,7 @@ class DynamicWeightAveraging:
         self._sums = [0.0] * self.n_losses
         self._count = 0
         self.last_weights = torch.full((self.n_losses,), 1.0 / self.n_losses)
+        self._epoch_weights: torch.Tensor | None = None   # mode="epoch": this epoch's weights
 
     def weights(self, losses: Sequence[torch.Tensor]) -> torch.Tensor:
         """DWA weights (K,) for the current batch losses."""
@@ -71,11 +72,16 @@ class DynamicWeightAveraging:
             if self.detach:
                 ratios = ratios.detach()
         else:
-            if self.epoch < 2:
-                ratios = torch.zeros(self.n_losses, device=ref.device, dtype=ref.dtype)
-            else:
-                ratios = torch.tensor([a / max(b, 1e-12) for a, b in zip(self.prev_means, self.prev_prev_means)],
-                                      device=ref.device, dtype=ref.dtype)
+            # fixed for the whole epoch: built (and copied to the device) once per epoch, not per step
+            cached = self._epoch_weights
+            if cached is None or cached.device != ref.device or cached.dtype != ref.dtype:
+                if self.epoch < 2:
+                    ratios = torch.zeros(self.n_losses, device=ref.device, dtype=ref.dtype)
+                else:
+                    ratios = torch.tensor([a / max(b, 1e-12) for a, b in zip(self.prev_means, self.prev_prev_means)],
+                                          dtype=ref.dtype).to(ref.device, non_blocking=True)
+                cached = self._epoch_weights = dwa_weights(ratios, self.temperature)
+            return cached
         return dwa_weights(ratios, self.temperature)
 
     def combine(self, losses: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -88,9 +94,10 @@ class DynamicWeightAveraging:
         return sum(wk * lk for wk, lk in zip(w, losses))
 
     def end_epoch(self) -> list[float]:
-        """Close an epoch: the recorded means become L̄(t−1). Returns those means."""
+        """Close an epoch: the recorded means become L̄(t−1). Returns those means (one host sync)."""
+        self._epoch_weights = None
         if self._count:
-            means = [float(s) / self._count for s in self._sums]
+            means = [float(v) / self._count for v in torch.stack([torch.as_tensor(s) for s in self._sums]).tolist()]
             self.prev_prev_means, self.prev_means = self.prev_means, means
         self.epoch += 1
         self._sums = [0.0] * self.n_losses

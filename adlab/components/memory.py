@@ -74,8 +74,12 @@ def attention_weights(logits: torch.Tensor, allowed: torch.Tensor | None = None
     if allowed is not None:
         if allowed.shape != logits.shape:
             raise ValueError(f"allowed must have the logits' shape {tuple(logits.shape)}, got {tuple(allowed.shape)}")
-        if not bool(allowed.any(dim=1).all()):
-            raise ValueError("every row of `allowed` must keep at least one memory item")
+        keeps_one = allowed.any(dim=1).all()
+        if allowed.device.type == "cpu":
+            if not bool(keeps_one):
+                raise ValueError("every row of `allowed` must keep at least one memory item")
+        else:                                   # checked on the device: no host sync per training step
+            torch._assert_async(keeps_one, "every row of `allowed` must keep at least one memory item")
         logits = logits.masked_fill(~allowed, float("-inf"))
     log_w = torch.log_softmax(logits, dim=1)
     w = log_w.exp()

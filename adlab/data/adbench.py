@@ -25,8 +25,8 @@ import difflib
 import hashlib
 import os
 import re
-import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -204,8 +204,11 @@ def _verify(path: Path, entry: AdbenchEntry) -> None:
     _VERIFIED_FILES[key] = digest
 
 
-def _download(entry: AdbenchEntry, target: Path, timeout: float) -> None:
-    """Fetch ``entry.file`` into ``target`` atomically, verifying the checksum before keeping it."""
+def _download(entry: AdbenchEntry, target: Path, timeout: float, deadline: float | None = None) -> None:
+    """Fetch ``entry.file`` into ``target`` atomically, verifying the checksum before keeping it.
+
+    ``timeout`` bounds each network read; ``deadline`` (seconds) bounds the whole download, so a server
+    that trickles a byte every few seconds cannot keep it waiting forever."""
     base = os.environ.get("ADLAB_ADBENCH_URL", "").strip() or DEFAULT_URL
     url = base.rstrip("/") + "/" + entry.file
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -213,8 +216,21 @@ def _download(entry: AdbenchEntry, target: Path, timeout: float) -> None:
     tmp = Path(tmp_name)
     try:
         try:
+            start = time.monotonic()
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-                shutil.copyfileobj(response, out, length=1 << 20)
+                read = getattr(response, "read1", response.read)      # returns after one network read
+                while True:
+                    if deadline is not None and time.monotonic() - start > deadline:
+                        raise DownloadError(
+                            f"downloading {entry.file} from {url} took longer than the deadline of {deadline:g} s "
+                            f"({out.tell()} bytes received); the server is too slow. Retry, raise deadline=, or "
+                            "put the ADBench .npz files in a folder and set ADLAB_DATA_DIR to it.")
+                    block = read(1 << 20)
+                    if not block:
+                        break
+                    out.write(block)
+        except DownloadError:
+            raise
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise DownloadError(
                 f"could not download {entry.file} from {url} ({exc}). If you are offline, put the ADBench "
@@ -253,7 +269,7 @@ def _find_local(entry: AdbenchEntry, data_dir, cache) -> Path | None:
 
 def load_adbench(name: str, *, data_dir: str | os.PathLike | None = None,
                  cache: str | os.PathLike | None = None, download: bool = True,
-                 timeout: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+                 timeout: float = 60.0, deadline: float | None = 900.0) -> tuple[np.ndarray, np.ndarray]:
     """Load an ADBench Classical data set by name.
 
     Parameters
@@ -262,6 +278,8 @@ def load_adbench(name: str, *, data_dir: str | os.PathLike | None = None,
     data_dir : a folder of ADBench files; default ``$ADLAB_DATA_DIR``.
     cache : the cache root (default ``$ADLAB_CACHE_DIR`` or ``~/.cache/adlab``); files live in ``adbench/``.
     download : fetch missing files from ``$ADLAB_ADBENCH_URL`` (default GitHub) into the cache.
+    timeout : seconds allowed for each network read; deadline : seconds for the whole download
+        (``None``: no limit), after which :class:`DownloadError` is raised and nothing is kept.
 
     Returns
     -------
@@ -279,7 +297,7 @@ def load_adbench(name: str, *, data_dir: str | os.PathLike | None = None,
             raise FileNotFoundError(f"{entry.file} is neither in ADLAB_DATA_DIR ({_local_dir(data_dir)}) nor in "
                                     f"the cache {cache_folder}; set ADLAB_DATA_DIR or allow download=True")
         path = cache_folder / entry.file
-        _download(entry, path, timeout)  # verifies (or warns) before keeping the file
+        _download(entry, path, timeout, deadline)  # verifies (or warns) before keeping the file
     else:
         _verify(path, entry)
     X, y = load_npz(path)

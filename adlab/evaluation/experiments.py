@@ -290,8 +290,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
                protocol="rosas", methods=("RoSAS",), reference="full", n_seeds=3, fast_seeds=1),
     Experiment("ablation-mmnet", "MMNet ablations: masking (Table III) and scoring (Table IV) strategies.",
                (Setting("full"), Setting("hard mask", params={"mask": "hard"}),
-                Setting("no mask", params={"mask": "none"}), Setting("score=mse", params={"score": "mse"}),
-                Setting("score=S_sum", params={"score": "sum"}), Setting("score=S_KL", params={"score": "kl"})),
+                Setting("no mask", params={"mask": "none"}), Setting("score=mse", params={"anomaly_score": "mse"}),
+                Setting("score=S_sum", params={"anomaly_score": "sum"}),
+                Setting("score=S_KL", params={"anomaly_score": "kl"})),
                protocol="mmnet", methods=("MMNet",), reference="full", n_seeds=3, fast_seeds=1),
     Experiment("prototypes", "MNPWAD: number of normal prototypes k (k=auto selects it).",
                (Setting("k=auto", params={"n_prototypes": None}),)

@@ -24,19 +24,20 @@ import errno
 import hashlib
 import io
 import math
+import random
 import warnings
-import weakref
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 from ..components.training import EarlyStopping, clone_modules, restore_modules, run_epochs, validation_criterion
 from ..config import autocast_dtype, get_performance, resolve_device, seed_everything
 
-__all__ = ["WeakDetector", "check_X", "check_X_y", "check_labels", "TorchDetector", "torch_threads",
+__all__ = ["WeakDetector", "check_random_state", "preserved_global_rng", "check_X", "check_X_y", "check_labels", "TorchDetector", "torch_threads",
            "check_choice", "check_int", "check_number"]
 
 
@@ -206,6 +207,37 @@ def check_number(name: str, value, minimum: float = 0.0, strict: bool = False) -
         raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum:g}, got {value!r}")
 
 
+def check_random_state(value) -> None:
+    """ValueError unless ``random_state`` is None or an integer in [0, 2**32 − 1] (adlab seeds Python,
+    NumPy and torch from it, so a ``np.random.RandomState`` or ``Generator`` cannot be used)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= int(value) < 2**32:
+        kind = type(value).__name__
+        raise ValueError(f"random_state must be None or an integer in [0, 2**32 - 1] (it seeds Python, NumPy and "
+                         f"torch), got {value!r} ({kind})")
+
+
+@contextlib.contextmanager
+def preserved_global_rng(device: torch.device | str = "cpu", enabled: bool = True):
+    """Run the block, then restore the global Python, NumPy and torch generators (CPU, and the CUDA
+    device the detector uses) to their state before it — ``fit`` may seed them for its own use but
+    leaves the caller's random streams untouched."""
+    if not enabled:
+        yield
+        return
+    device = torch.device(device)
+    py_state, np_state = random.getstate(), np.random.get_state()
+    cuda = [device.index if device.index is not None else torch.cuda.current_device()] \
+        if device.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
 # --------------------------------------------------------------------------- (de)serialisation
 def _to_saveable(value: Any) -> Any:
     """Convert fitted attributes into what ``torch.load(weights_only=True)`` accepts."""
@@ -301,8 +333,8 @@ def compile_module(module, enabled: bool | None = None):
     return torch.compile(module, backend=opts.compile_backend, mode=opts.compile_mode)
 
 
-#: compiled scoring functions, per detector (never pickled or cloned with it)
-_COMPILED_SCORERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+#: instance attribute holding the compiled scoring function (dropped when pickling or copying)
+_COMPILED_ATTR = "_compiled_scorer"
 
 
 # --------------------------------------------------------------------------- the contract
@@ -376,11 +408,20 @@ class WeakDetector(BaseEstimator):
         if not opts.compile:
             return self._score_batch
         key = (id(self._modules()), opts.compile_backend, opts.compile_mode)
-        cached = _COMPILED_SCORERS.get(self)
+        cached = self.__dict__.get(_COMPILED_ATTR)
         if cached is None or cached[0] != key:
+            # kept on the instance (a reference cycle the garbage collector frees with the detector), not
+            # in a module-level table whose bound method would keep every detector and its weights alive
             cached = (key, torch.compile(self._score_batch, backend=opts.compile_backend, mode=opts.compile_mode))
-            _COMPILED_SCORERS[self] = cached
+            self.__dict__[_COMPILED_ATTR] = cached
         return cached[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state = dict(state) if isinstance(state, dict) else state
+        if isinstance(state, dict):
+            state.pop(_COMPILED_ATTR, None)      # compiled code is neither picklable nor worth copying
+        return state
 
     # -- public API --------------------------------------------------------------------
     def fit(self, X, y=None, X_val=None, y_val=None):
@@ -403,9 +444,13 @@ class WeakDetector(BaseEstimator):
             warn_if_badly_scaled(X)
         self.n_features_in_ = X.shape[1]
         self.device_ = resolve_device(getattr(self, "device", "auto"))
-        self._rng = seed_everything(getattr(self, "random_state", None))
         self.history_ = []
-        with torch_threads(get_performance().num_threads, self.device_):
+        seed = getattr(self, "random_state", None)
+        # a seeded fit seeds Python, NumPy and torch for its own use and then puts the caller's global
+        # generators back as they were (an unseeded fit draws from them, as scikit-learn's estimators do)
+        with preserved_global_rng(self.device_, enabled=seed is not None), \
+                torch_threads(get_performance().num_threads, self.device_):
+            self._rng = seed_everything(seed)
             self._fit(X, y, X_val, y_val)
         self.decision_scores_ = self._score_numpy(X)
         self._check_scores(self.decision_scores_, X, training=True)
@@ -432,11 +477,39 @@ class WeakDetector(BaseEstimator):
     def fit_predict(self, X, y=None):
         return self.fit(X, y).labels_
 
+    def score(self, X, y) -> float:
+        """AUC-PR (average precision) of ``decision_function(X)`` against labels ``y`` (1 = anomaly;
+        0 and -1 count as normal) — higher is better, so ``cross_val_score`` and ``GridSearchCV`` can
+        select hyper-parameters with a detector directly. With weak labels as ``y`` it measures how
+        high the *labeled* anomalies rank; with true labels it is the usual AUC-PR."""
+        from sklearn.metrics import average_precision_score
+
+        scores = self.decision_function(X)
+        target = check_labels(y, scores.shape[0])
+        if not target.any():
+            raise ValueError("score needs at least one anomaly (y == 1) to compute AUC-PR")
+        return float(average_precision_score(target, scores))
+
+    # -- scikit-learn tags: an outlier detector (``sklearn.base.is_outlier_detector``) ---------------
+    _estimator_type = "outlier_detector"          # scikit-learn < 1.6
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "outlier_detector"
+        tags.target_tags.required = False          # y is optional (None = all unlabeled)
+        tags.requires_fit = True
+        return tags
+
     # -- helpers -----------------------------------------------------------------------
     def _check_params(self) -> None:
         c = getattr(self, "contamination", 0.1)
-        if not (0.0 < float(c) < 0.5):
-            raise ValueError(f"contamination must be in (0, 0.5), got {c}")
+        try:
+            ok = 0.0 < float(c) < 0.5
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"contamination must be in (0, 0.5), got {c!r}")
+        check_random_state(getattr(self, "random_state", None))
 
     def _check_scores(self, scores: np.ndarray, X: np.ndarray, training: bool) -> None:
         """No silent NaN: non-finite scores raise, naming the rows and the input scale; constant
@@ -492,8 +565,9 @@ class WeakDetector(BaseEstimator):
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
 
     def _check_fitted(self) -> None:
+        """``sklearn.exceptions.NotFittedError`` (a ValueError and an AttributeError) before ``fit``."""
         if not hasattr(self, "n_features_in_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
 
     def _modules(self) -> dict[str, torch.nn.Module]:
         return getattr(self, "modules_", {})
@@ -682,7 +756,10 @@ class TorchDetector(WeakDetector):
         """A generator on the training device, seeded from ``random_state`` (for batch sampling)."""
         g = torch.Generator(device=self.device_)
         seed = getattr(self, "random_state", None)
-        g.manual_seed(int(seed) if seed is not None else int(torch.seed() % (2**63)))
+        if seed is not None:
+            g.manual_seed(int(seed))
+        else:
+            g.seed()                      # non-deterministic, without touching torch's global generator
         return g
 
 

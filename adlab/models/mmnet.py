@@ -39,7 +39,7 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
    ``M_u``, labeled ones only ``M_l``, no mask loss; Table III) or ``"none"`` (MemAE-like: no mask;
    the margin loss still uses the labels). With the hard mask the KL loss compares the attention with
    the uniform distribution over the *allowed* part. At test time the label is unknown, so every
-   variant addresses the whole memory. ``score="full"`` (Eq. 19), ``"sum"`` (``−S_sum``), ``"kl"``
+   variant addresses the whole memory. ``anomaly_score="full"`` (Eq. 19), ``"sum"`` (``−S_sum``), ``"kl"``
    (``−S_KL``) or ``"mse"`` (mean squared reconstruction error) — Table IV.
 10. ``λ = score_lambda = 0.1`` is fixed (never tuned on test labels). ``S_sum ∈ [0, 1]`` but
     ``S_KL`` is in unbounded nats, so ``λ S_KL`` can dominate; ``score_components`` exposes both.
@@ -51,6 +51,8 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
     bounds the logits; ``benchmarks/fidelity_mmnet.py`` compares the two on unseen anomaly types.
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
@@ -69,6 +71,11 @@ __all__ = ["MemoryAutoencoder", "MMNet"]
 _MASKS = ("soft", "hard", "none")
 _SCORES = ("full", "sum", "kl", "mse")
 _SAMPLING = ("balanced", "shuffle")
+
+
+def _warn_renamed_score() -> None:
+    warnings.warn("MMNet's hyper-parameter 'score' is renamed 'anomaly_score' (it shadowed the estimator's "
+                  "score method); the old name will stop working in the next release", FutureWarning, stacklevel=3)
 
 
 class MemoryAutoencoder(nn.Module):
@@ -113,7 +120,9 @@ class MMNet(TorchDetector):
     kl_reduction : ``"mean"`` (Eq. 15) or ``"sum"`` (literal Eq. 16).
     score_lambda : ``λ`` of Eq. (19).
     mask : ``"soft"`` | ``"hard"`` | ``"none"`` (Table III ablation).
-    score : ``"full"`` | ``"sum"`` | ``"kl"`` | ``"mse"`` (Table IV ablation).
+    anomaly_score : ``"full"`` | ``"sum"`` | ``"kl"`` | ``"mse"`` (Table IV ablation). Called ``score``
+        until this release, which shadowed scikit-learn's ``score(X, y)`` method (``cross_val_score``
+        failed); ``MMNet(score=...)`` and ``set_params(score=...)`` still work with a ``FutureWarning``.
     batch_sampling : ``"balanced"`` | ``"shuffle"``; ``labeled_fraction`` of a balanced batch are
         labeled anomalies (with replacement).
     epochs, batch_size, lr, lr_decay, weight_decay : optimisation (Adam + ExponentialLR per epoch).
@@ -135,12 +144,17 @@ class MMNet(TorchDetector):
                  shrink_threshold: float | None = None, addressing: str = "dot", temperature: float = 0.1,
                  margin: float = 5.0, lambda_mask: float = 1.0,
                  lambda_kl: float = 1e-4, kl_reduction: str = "mean", score_lambda: float = 0.1,
-                 mask: str = "soft", score: str = "full", batch_sampling: str = "balanced",
+                 mask: str = "soft", anomaly_score: str = "full", batch_sampling: str = "balanced",
                  labeled_fraction: float = 0.5, epochs: int = 50, batch_size: int = 256, lr: float = 1e-3,
                  lr_decay: float = 0.98, weight_decay: float = 1e-5, max_steps_per_epoch: int | None = None,
                  score_batch_size: int = 65536,
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
-                 verbose: int = 0):
+                 verbose: int = 0, **deprecated):
+        if "score" in deprecated:            # renamed: ``score`` shadowed the estimator's score(X, y) method
+            _warn_renamed_score()
+            anomaly_score = deprecated.pop("score")
+        if deprecated:
+            raise TypeError(f"MMNet got unexpected keyword arguments {sorted(deprecated)}")
         self.memory_size = memory_size
         self.memory_dim = memory_dim
         self.hidden_dim = hidden_dim
@@ -153,7 +167,7 @@ class MMNet(TorchDetector):
         self.kl_reduction = kl_reduction
         self.score_lambda = score_lambda
         self.mask = mask
-        self.score = score
+        self.anomaly_score = anomaly_score
         self.batch_sampling = batch_sampling
         self.labeled_fraction = labeled_fraction
         self.epochs = epochs
@@ -168,11 +182,18 @@ class MMNet(TorchDetector):
         self.device = device
         self.verbose = verbose
 
+    def set_params(self, **params):
+        """scikit-learn's ``set_params``; the old name ``score`` maps to ``anomaly_score`` (FutureWarning)."""
+        if "score" in params:
+            _warn_renamed_score()
+            params["anomaly_score"] = params.pop("score")
+        return super().set_params(**params)
+
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
         super()._check_params()
         check_choice("mask", self.mask, _MASKS)
-        check_choice("score", self.score, _SCORES)
+        check_choice("anomaly_score", self.anomaly_score, _SCORES)
         check_choice("batch_sampling", self.batch_sampling, _SAMPLING)
         check_choice("addressing ('dot' is Eq. 3)", self.addressing, ("dot", "cosine"))
         check_number("temperature", self.temperature, strict=True)
@@ -292,11 +313,11 @@ class MMNet(TorchDetector):
 
     def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
         c = self._components_batch(x)
-        if self.score == "full":
+        if self.anomaly_score == "full":
             return c["full"]
-        if self.score == "sum":
+        if self.anomaly_score == "sum":
             return -c["s_sum"]
-        if self.score == "kl":
+        if self.anomaly_score == "kl":
             return -c["s_kl"]
         return c["reconstruction"]
 
