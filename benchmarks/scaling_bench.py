@@ -1,0 +1,171 @@
+"""Wall time of benchmark grids at ``--jobs 1`` and ``--jobs 2``, and the overhead of the Dask path.
+
+One command measures everything and writes ``benchmarks/results/scaling_bench.md``::
+
+    python benchmarks/scaling_bench.py            # ADLAB_DATA_DIR must hold the ADBench files (make does it)
+
+1. the FAST main experiment (every method × the FAST data sets × 2 seeds) with ``--jobs 1`` and ``--jobs 2``;
+2. one full (non-FAST) experiment: the main experiment with its full settings on small ADBench data
+   sets (``--full-datasets``, default cardio and thyroid; ``--full-seeds`` seeds), ``--jobs 1`` and ``2``;
+3. the FAST main experiment on a Dask ``LocalCluster`` of two single-threaded worker processes on
+   127.0.0.1 (started before the timed command, as a standing cluster would be), against ``--jobs 2``.
+
+Every run is a fresh ``python -m adlab bench`` process into its own temporary CSV, timed from start to
+exit (interpreter, imports and worker start-up included), with ``--threads 1``. The rows of every run
+are compared with the ``--jobs 1`` rows (timings aside). The load average before and after each run is
+recorded: on a shared machine the numbers are only as good as that load.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adlab.evaluation.grid import KEY, read_results  # noqa: E402
+from adlab.evaluation.machine import cpu_name  # noqa: E402
+
+VOLATILE = ("fit_seconds", "score_seconds", "finished_at")
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def run_bench(args: list[str], out: Path) -> dict:
+    """Run ``python -m adlab bench`` with ``args`` into ``out``; wall seconds, load before/after, rows."""
+    cmd = [sys.executable, "-m", "adlab", "bench", *args, "--threads", "1", "--no-plots", "--no-progress",
+           "--device", "cpu", "--out", str(out)]
+    before = _load()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    df = read_results(out)
+    print(f"{wall:8.1f} s  {' '.join(args)}", flush=True)
+    return {"wall": wall, "load_before": before, "load_after": _load(), "rows": df,
+            "command": "python -m adlab bench " + " ".join(args) + " --threads 1 --device cpu"}
+
+
+def same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    cols = [c for c in a.columns if c not in VOLATILE]
+    a = a[cols].sort_values(list(KEY)).reset_index(drop=True)
+    b = b[cols].sort_values(list(KEY)).reset_index(drop=True)
+    return len(a) > 0 and (a["status"] == "ok").all() and a.equals(b)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--full-datasets", nargs="+", default=["cardio", "thyroid"])
+    p.add_argument("--full-seeds", type=int, default=2)
+    p.add_argument("--methods", nargs="+", help="restrict every run to these methods (default: all; for a smoke test)")
+    p.add_argument("--fast-datasets", nargs="+", help="data sets of the FAST runs (default: the experiment's)")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scaling_bench.md"))
+    args = p.parse_args(argv)
+    if not os.environ.get("ADLAB_DATA_DIR") and (ROOT.parent / "shared" / "data" / "adbench").is_dir():
+        os.environ["ADLAB_DATA_DIR"] = str(ROOT.parent / "shared" / "data" / "adbench")
+    os.environ.pop("ADLAB_FAST", None)  # FAST is chosen per run by --fast
+    os.environ.pop("ADLAB_DASK_SCHEDULER", None)
+    from distributed import LocalCluster
+
+    extra = ["--methods", *args.methods] if args.methods else []
+    fast = ["--experiment", "main", "--fast", *extra] + (["--datasets", *args.fast_datasets] if args.fast_datasets else [])
+    full = ["--experiment", "main", "--datasets", *args.full_datasets, "--n-seeds", str(args.full_seeds), *extra]
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    uptime_before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    runs = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        runs["fast1"] = run_bench(fast + ["--jobs", "1"], tmp / "fast1.csv")
+        runs["fast2"] = run_bench(fast + ["--jobs", "2"], tmp / "fast2.csv")
+        t0 = time.perf_counter()
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None) as cluster:
+            cluster_start = time.perf_counter() - t0
+            runs["dask"] = run_bench(fast + ["--scheduler", cluster.scheduler_address], tmp / "dask.csv")
+        runs["full1"] = run_bench(full + ["--jobs", "1"], tmp / "full1.csv")
+        runs["full2"] = run_bench(full + ["--jobs", "2"], tmp / "full2.csv")
+    uptime_after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+    def ratio(a, b):
+        return runs[b]["wall"] / runs[a]["wall"]
+
+    fast_ratio, full_ratio = ratio("fast1", "fast2"), ratio("full1", "full2")
+    overhead = ratio("fast2", "dask") - 1.0
+    n_fast = len(runs["fast1"]["rows"])
+    per_fit = (runs["dask"]["wall"] - runs["fast2"]["wall"]) * 2 / n_fast  # 2 workers
+    import torch
+
+    lines = [
+        "# Scaling of benchmark grids: `--jobs` and the Dask path",
+        "",
+        f"- command: `python benchmarks/scaling_bench.py {' '.join(sys.argv[1:] if argv is None else argv)}`",
+        f"- date: {started}; machine: {platform.platform()}, CPU {cpu_name()} ({os.cpu_count()} logical cores); "
+        f"Python {platform.python_version()}, torch {torch.__version__}",
+        f"- load before: `{uptime_before}`",
+        f"- load after: `{uptime_after}`",
+        "- each run: a fresh `python -m adlab bench` process, `--threads 1 --device cpu`, timed from start to exit "
+        "(imports and worker start-up included), into its own temporary CSV",
+        "",
+        "## `--jobs 1` vs `--jobs 2`",
+        "",
+        "| experiment | fits | `--jobs 1` (s) | `--jobs 2` (s) | ratio | rows identical | load 1/5/15 min before → after |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    fast_name = "FAST main (`--fast`" + (f", {', '.join(args.fast_datasets)}" if args.fast_datasets else "") + ")"
+    for name, a, b, r in ((fast_name, "fast1", "fast2", fast_ratio),
+                          (f"main, full settings, {', '.join(args.full_datasets)} × {args.full_seeds} seeds",
+                           "full1", "full2", full_ratio)):
+        lines.append(f"| {name} | {len(runs[a]['rows'])} | {runs[a]['wall']:.1f} | {runs[b]['wall']:.1f} | "
+                     f"{r:.2f} | {'yes' if same_rows(runs[a]['rows'], runs[b]['rows']) else 'NO'} | "
+                     f"{runs[a]['load_before']} → {runs[b]['load_after']} |")
+    lines += [
+        "",
+        "## Dask overhead (FAST main experiment)",
+        "",
+        "| executor | wall (s) | rows identical to `--jobs 1` | load before → after |",
+        "|---|---:|---|---|",
+        f"| `--jobs 2` (loky) | {runs['fast2']['wall']:.1f} | "
+        f"{'yes' if same_rows(runs['fast1']['rows'], runs['fast2']['rows']) else 'NO'} | "
+        f"{runs['fast2']['load_before']} → {runs['fast2']['load_after']} |",
+        f"| `--scheduler` (LocalCluster, 2 worker processes × 1 thread, 127.0.0.1) | "
+        f"{runs['dask']['wall']:.1f} | "
+        f"{'yes' if same_rows(runs['fast1']['rows'], runs['dask']['rows']) else 'NO'} | "
+        f"{runs['dask']['load_before']} → {runs['dask']['load_after']} |",
+        "",
+        f"Dask overhead over `--jobs 2`: **{100 * overhead:+.1f} %** of the wall time, "
+        f"{1000 * per_fit:+.0f} ms per fit (the wall-time difference × 2 workers / {n_fast} fits); "
+        f"starting the LocalCluster itself (not timed above, as with a standing cluster) took {cluster_start:.1f} s.",
+        "",
+        "## Targets",
+        "",
+        f"- `--jobs 2` ≤ 0.6 × `--jobs 1` on the FAST main experiment: {fast_ratio:.2f} — "
+        f"**{'met' if fast_ratio <= 0.6 else 'NOT met'}**",
+        f"- Dask overhead ≤ 10 % over `--jobs 2`: {100 * overhead:+.1f} % — "
+        f"**{'met' if overhead <= 0.10 else 'NOT met'}**",
+        "",
+        "Wall times include each worker's start-up (a spawned process importing torch and adlab), paid once per "
+        "worker; on a machine whose cores are shared with other jobs (load average above the core count) the "
+        "second worker competes for a core and the ratios are pessimistic.",
+        "",
+    ]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
