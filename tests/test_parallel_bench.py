@@ -11,6 +11,7 @@ import pytest
 
 from adlab.evaluation import bench
 from adlab.evaluation.experiments import get_experiment
+from adlab.evaluation import grid
 from adlab.evaluation.grid import KEY, Task, build_tasks, read_results, run_grid
 
 #: columns that legitimately differ between two runs of the same fit
@@ -108,3 +109,20 @@ def test_dask_workers_with_several_threads_are_refused(tmp_path):
         with pytest.raises(ValueError, match="one thread"):
             run_grid(tasks, tmp_path / "r.csv", device="cpu", progress=False, scheduler=client)
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_gpu_fits_are_dealt_round_robin_and_jobs_per_gpu_counts_workers(monkeypatch):
+    monkeypatch.setattr(grid, "_gpu_count", lambda: 2)  # pretend two GPUs are visible
+    assert grid.task_devices(5, "cuda", n_jobs=4) == ["cuda:0", "cuda:1", "cuda:0", "cuda:1", "cuda:0"]
+    assert grid.task_devices(3, "auto", n_jobs=2) == ["cuda:0", "cuda:1", "cuda:0"]
+    assert grid.task_devices(3, "cuda:1", n_jobs=4) == ["cuda:1"] * 3  # an explicit GPU pins every fit
+    assert grid.task_devices(3, "cuda", n_jobs=1) == ["cuda"] * 3      # one worker: as before
+    assert grid.task_devices(2, "cpu", n_jobs=4) == ["cpu", "cpu"]
+    assert grid.n_workers(None, 3, "cuda") == 6 and grid.n_workers(None, 1, "auto") == 2
+    assert grid.n_workers(4, None, "cpu") == 4 and grid.n_workers(None, None, "cpu") == 1
+    with pytest.raises(ValueError, match="needs device 'cuda'"):
+        grid.n_workers(None, 2, "cuda:0")
+    with pytest.raises(ValueError, match="not with them"):
+        grid.n_workers(2, 2, "cuda")
+    monkeypatch.setattr(grid, "_gpu_count", lambda: 1)
+    assert grid.task_devices(3, "cuda", n_jobs=2) == ["cuda"] * 3    # one GPU: nothing to deal

@@ -27,8 +27,8 @@ import pandas as pd
 from .experiments import Dataset, Experiment, Setting, detector_params, load_dataset
 from .metrics import auc_pr, auc_roc
 
-__all__ = ["Task", "KEY", "COLUMNS", "build_tasks", "run_grid", "fit_task", "task_devices", "read_results",
-           "finished_keys"]
+__all__ = ["Task", "KEY", "COLUMNS", "build_tasks", "run_grid", "fit_task", "task_devices", "n_workers",
+           "read_results", "finished_keys"]
 
 #: columns identifying a task; a row with these values and status "ok" is not recomputed
 KEY = ("experiment", "setting", "method", "dataset", "seed", "protocol", "fast")
@@ -219,6 +219,23 @@ def task_devices(n_tasks: int, device: str, n_jobs: int) -> list[str]:
     return [f"cuda:{i % n_gpus}" for i in range(n_tasks)]
 
 
+def n_workers(jobs: int | None, jobs_per_gpu: int | None, device: str, scheduler=None) -> int:
+    """Worker processes of a local run: ``jobs`` (default 1), or ``jobs_per_gpu`` × the visible GPUs.
+
+    ValueError when ``jobs_per_gpu`` comes with ``jobs``/``scheduler``, or without ``device`` ``cuda``/
+    ``auto`` and a visible GPU."""
+    for name, value in (("jobs", jobs), ("jobs_per_gpu", jobs_per_gpu)):
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if jobs_per_gpu is None:
+        return int(jobs or 1)
+    if jobs not in (None, 1) or scheduler is not None:
+        raise ValueError("give jobs_per_gpu (workers per visible GPU) instead of jobs or a scheduler, not with them")
+    if not _uses_cuda(device) or device.startswith("cuda:"):
+        raise ValueError(f"jobs_per_gpu needs device 'cuda' (or 'auto') with a visible GPU, got device={device!r}")
+    return int(jobs_per_gpu) * _gpu_count()
+
+
 def _connect(scheduler):
     """A ``dask.distributed.Client`` for an address (or the client itself) and whether we own it."""
     try:
@@ -309,16 +326,9 @@ def run_grid(tasks: list[Task], out_csv: str | Path, *, device: str = "auto", ma
     """
     if on_error not in ("record", "raise"):
         raise ValueError(f"on_error must be 'record' or 'raise', got {on_error!r}")
-    for name, value in (("jobs", jobs), ("jobs_per_gpu", jobs_per_gpu), ("threads", threads)):
-        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if jobs_per_gpu is not None:
-        if jobs not in (None, 1) or scheduler is not None:
-            raise ValueError("give jobs_per_gpu (workers per visible GPU) instead of jobs or a scheduler, not with them")
-        if not _uses_cuda(device) or device.startswith("cuda:"):
-            raise ValueError(f"jobs_per_gpu needs device 'cuda' (or 'auto') with a visible GPU, got device={device!r}")
-        jobs = int(jobs_per_gpu) * _gpu_count()
-    jobs = int(jobs or 1)
+    if threads is not None and (isinstance(threads, bool) or int(threads) != threads or threads < 1):
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    jobs = n_workers(jobs, jobs_per_gpu, device, scheduler)
     out_csv = Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     done = finished_keys(read_results(out_csv))
