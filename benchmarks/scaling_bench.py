@@ -8,7 +8,8 @@ One command measures everything and writes ``benchmarks/results/scaling_bench.md
 2. one full (non-FAST) experiment: the main experiment with its full settings on small ADBench data
    sets (``--full-datasets``, default cardio and thyroid; ``--full-seeds`` seeds), ``--jobs 1`` and ``2``;
 3. the FAST main experiment on a Dask ``LocalCluster`` of two single-threaded worker processes on
-   127.0.0.1 (started before the timed command, as a standing cluster would be), against ``--jobs 2``.
+   127.0.0.1 (started before the timed command, as a standing cluster would be; the workers' statistical
+   profiler off, as docs/CLUSTER.md recommends), against ``--jobs 2``.
 
 Every run is a fresh ``python -m adlab bench`` process into its own temporary CSV, timed from start to
 exit (interpreter, imports and worker start-up included), with ``--threads 1``. The rows of every run
@@ -77,6 +78,7 @@ def main(argv=None) -> int:
         os.environ["ADLAB_DATA_DIR"] = str(ROOT.parent / "shared" / "data" / "adbench")
     os.environ.pop("ADLAB_FAST", None)  # FAST is chosen per run by --fast
     os.environ.pop("ADLAB_DASK_SCHEDULER", None)
+    import dask
     from distributed import LocalCluster
 
     extra = ["--methods", *args.methods] if args.methods else []
@@ -90,8 +92,9 @@ def main(argv=None) -> int:
         runs["fast1"] = run_bench(fast + ["--jobs", "1"], tmp / "fast1.csv")
         runs["fast2"] = run_bench(fast + ["--jobs", "2"], tmp / "fast2.csv")
         t0 = time.perf_counter()
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as cluster:
+        with dask.config.set({"distributed.worker.profile.enabled": False}), \
+                LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                             dashboard_address=None) as cluster:
             cluster_start = time.perf_counter() - t0
             runs["dask"] = run_bench(fast + ["--scheduler", cluster.scheduler_address], tmp / "dask.csv")
         runs["full1"] = run_bench(full + ["--jobs", "1"], tmp / "full1.csv")
@@ -139,7 +142,7 @@ def main(argv=None) -> int:
         f"| `--jobs 2` (loky) | {runs['fast2']['wall']:.1f} | "
         f"{'yes' if same_rows(runs['fast1']['rows'], runs['fast2']['rows']) else 'NO'} | "
         f"{runs['fast2']['load_before']} → {runs['fast2']['load_after']} |",
-        f"| `--scheduler` (LocalCluster, 2 worker processes × 1 thread, 127.0.0.1) | "
+        f"| `--scheduler` (LocalCluster, 2 worker processes × 1 thread, profiler off, 127.0.0.1) | "
         f"{runs['dask']['wall']:.1f} | "
         f"{'yes' if same_rows(runs['fast1']['rows'], runs['dask']['rows']) else 'NO'} | "
         f"{runs['dask']['load_before']} → {runs['dask']['load_after']} |",

@@ -91,8 +91,11 @@ def test_dask_local_cluster_gives_the_serial_rows(serial, tmp_path, capsys):
     distributed = pytest.importorskip("dask.distributed")
     # processes=True: each worker is its own process, as on a real cluster. A fit seeds torch's
     # process-wide generator, so two fits in threads of one process (processes=False) could interleave.
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    import dask
+
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                     dashboard_address=None) as cluster:
         out = tmp_path / "main-fast.csv"
         assert bench.main(FAST_MAIN + ["--out", str(out), "--scheduler", cluster.scheduler_address]) == 0
     err = capsys.readouterr().err

@@ -364,7 +364,8 @@ def run_grid(tasks: list[Task], out_csv: str | Path, *, device: str = "auto", ma
                 capacity = sum(nthreads.values())
                 config = parallel_config(backend="dask", client=client)
                 devices = [device] * len(todo)  # each Dask worker uses its own (visible) GPU
-                log(f"Dask cluster {client.scheduler.address}: {len(nthreads)} workers")
+                log(f"Dask cluster {client.scheduler.address}: {len(nthreads)} workers"
+                    + (f" (jobs={jobs} ignored: the cluster's workers set the parallelism)" if jobs > 1 else ""))
             else:
                 capacity = jobs
                 config = parallel_config(backend="loky", n_jobs=jobs)
@@ -376,7 +377,7 @@ def run_grid(tasks: list[Task], out_csv: str | Path, *, device: str = "auto", ma
                          for i, task in enumerate(todo))
                 with config:
                     yield from Parallel(n_jobs=min(capacity, len(todo)), return_as="generator_unordered",
-                                        batch_size=1, pre_dispatch="n_jobs")(calls)
+                                        batch_size=1, pre_dispatch="2*n_jobs")(calls)
             bar.set_running(min(capacity, len(todo)))
         finished = 0
         for i, row in results():
