@@ -113,7 +113,24 @@ def test_devnet_steps_per_epoch_none_means_one_pass(data):
     assert det._steps(len(X)) == int(np.ceil(len(X) / 64))
 
 
-@pytest.mark.parametrize("cls,bad", [(DevNet, {"epochs": 0}), (DeepSAD, {"batch_size": 0}),
+@pytest.mark.parametrize("cls", [DevNet, PReNet])
+def test_weight_decay_scope_hidden_decays_only_the_hidden_weight_matrices(data, cls):
+    X, y, _ = data
+    det = cls(epochs=1, steps_per_epoch=1, batch_size=64, random_state=0, device="cpu")
+    det.fit(X, y)
+    net = next(iter(det.modules_.values()))
+    linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    hidden, output = linears[:-1], linears[-1]
+    groups = det._decay_groups(hidden, [output])
+    decayed = {id(p) for g in groups if g.get("weight_decay", None) != 0.0 for p in g["params"]}
+    assert decayed == {id(m.weight) for m in hidden}
+    assert id(output.weight) not in decayed and all(id(m.bias) not in decayed for m in linears)
+    det.weight_decay_scope = "all"
+    everything = det._decay_groups(hidden, [output])
+    assert len(everything) == 1 and len(everything[0]["params"]) == sum(len(list(m.parameters())) for m in linears)
+
+
+@pytest.mark.parametrize("cls,bad", [(DevNet, {"weight_decay_scope": "output"}), (DevNet, {"epochs": 0}), (DeepSAD, {"batch_size": 0}),
                                      (PReNet, {"targets": (8, 4)}), (FeaWAD, {"lr": -1.0}),
                                      (DevNet, {"steps_per_epoch": 0}), (DeepSAD, {"eta": 0})])
 def test_bad_hyperparameters_raise_value_error(data, cls, bad):

@@ -115,6 +115,19 @@ class _BaselineMixin:
             return int(steps)
         return n_batches(n_rows, self.batch_size, getattr(self, "max_steps_per_epoch", None))
 
+    def _decay_groups(self, hidden: Sequence[nn.Module], rest: Sequence[nn.Module]) -> list[dict]:
+        """Adam/RMSprop parameter groups for ``weight_decay_scope``: ``"hidden"`` decays only the weight
+        matrices of the ``hidden`` layers (the authors' Keras ``kernel_regularizer`` on the hidden layer);
+        ``"all"`` decays every parameter (torch's optimizer-wide weight decay)."""
+        if self.weight_decay_scope not in ("hidden", "all"):
+            raise ValueError(f"weight_decay_scope must be 'hidden' or 'all', got {self.weight_decay_scope!r}")
+        params = [p for m in [*hidden, *rest] for p in m.parameters()]
+        if self.weight_decay_scope == "all":
+            return [{"params": params}]
+        decayed = [m.weight for m in hidden if isinstance(m, nn.Linear)]
+        ids = {id(p) for p in decayed}
+        return [{"params": decayed}, {"params": [p for p in params if id(p) not in ids], "weight_decay": 0.0}]
+
     def _sampler(self, y: np.ndarray, b_u: int, b_a: int) -> BalancedBatchSampler:
         y_t = torch.from_numpy(y).to(self.device_)
         u_idx = torch.nonzero(y_t == 0).reshape(-1)
@@ -147,19 +160,30 @@ class DevNet(_BaselineMixin, TorchDetector):
     unlabeled rows and half labeled anomalies (anomalies with replacement), 20 batches of 512 per
     epoch, 50 epochs, RMSprop lr 1e-3 (authors' settings). The score is the raw φ(x).
 
-    Departure: the authors put an L2 penalty 0.01 on the hidden layer only (Keras); here
-    ``weight_decay`` (default 0.01) applies to every weight through the optimizer.
+    Decisions (measured against DeepOD 0.4.1's DevNet on identical RoSAS-protocol splits,
+    ``benchmarks/parity_deepod.py``; development split seeds 100/101, not the report's 0–4):
+
+    * ``weight_decay`` = 1e-5 instead of the authors' 0.01. With 0.01 adlab trailed DeepOD on
+      pendigits (AP 0.884 vs 0.995, seed 100); one change at a time on seed 100 pendigits: network
+      (100, 50) like DeepOD's 0.940, weight decay only on the hidden layer 0.902, weight decay 1e-5
+      0.993. 1e-5 also moved letter 0.413 → 0.515 (seed 100), annthyroid 0.494 → 0.501 and
+      magic.gamma 0.778 → 0.795 (seed 101) and UNSW-NB15 Backdoor 0.853 → 0.877 (seed 100). Exempting
+      the output layer alone recovers little, so it is the strength of the penalty, not where it acts.
+    * ``weight_decay_scope="hidden"``: like the authors' Keras ``kernel_regularizer``, only the hidden
+      weight matrices are decayed (``"all"`` decays every parameter, the earlier behaviour).
     """
 
     requires_labeled_anomalies = True
 
     def __init__(self, hidden_dims: tuple = (20,), margin: float = 5.0, n_reference: int = 5000,
                  epochs: int = 50, steps_per_epoch: int | None = 20, batch_size: int = 512,
-                 lr: float = 1e-3, weight_decay: float = 1e-2, contamination: float = 0.1,
-                 random_state: int | None = None, device: str = "auto", verbose: int = 0):
+                 lr: float = 1e-3, weight_decay: float = 1e-5, weight_decay_scope: str = "hidden",
+                 contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
+                 verbose: int = 0):
         self.hidden_dims = hidden_dims
         self.margin = margin
         self.n_reference = n_reference
+        self.weight_decay_scope = weight_decay_scope
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
         self.batch_size = batch_size
@@ -193,7 +217,9 @@ class DevNet(_BaselineMixin, TorchDetector):
             mu, sigma = gaussian_reference(self.n_reference, self._gen, self.device_)
             return deviation_loss(deviation(s, mu, sigma), labels, self.margin).mean()
 
-        self._optimise(net.parameters(), step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
+        linears = [m for m in net if isinstance(m, nn.Linear)]
+        groups = self._decay_groups(linears[:-1], linears[-1:])
+        self._optimise(groups, step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
 
     def _score_batch(self, x):
         return mlp_fp32_head(self.modules_["scorer"], x).reshape(-1)     # last layer fp32 under amp
@@ -318,8 +344,14 @@ class PReNet(_BaselineMixin, TorchDetector):
     (anomaly, unlabeled) -> 4, (unlabeled, unlabeled) -> 0, in proportions b/4, b/4, b/2 per batch; MAE
     loss. Rows are drawn with replacement on the device in O(b) (the DeepOD loader's per-pair
     ``np.random.choice`` is O(n) per pair). Network: feature learner d → 20 (ReLU) shared by both
-    inputs, linear head on the concatenation; 50 epochs × 20 batches of 512, RMSprop lr 1e-3,
-    weight decay 0.01 (authors' settings via ADBench).
+    inputs, linear head on the concatenation; 50 epochs × 20 batches of 512, RMSprop lr 1e-3
+    (authors' settings via ADBench), weight decay 1e-5 on the feature learner's weights only.
+
+    Decision (as for :class:`DevNet`, development split seeds 100/101 against DeepOD 0.4.1's PReNet on
+    the same splits): ``weight_decay`` 1e-5 instead of the authors' 0.01 — pendigits 0.924 → 0.993
+    (DeepOD 0.969; a (100, 50) feature learner like DeepOD's gave 0.977), magic.gamma 0.789 → 0.817,
+    annthyroid 0.497 → 0.498 (seed 101). ``weight_decay_scope="hidden"`` keeps the relation head
+    undecayed (``"all"``: every parameter).
 
     Scoring (paper §3.3): pair x with E = ``n_reference`` labeled anomalies (x in the right slot) and
     E unlabeled rows (x in the left slot) and average the 2E predictions. The references are drawn
@@ -333,10 +365,12 @@ class PReNet(_BaselineMixin, TorchDetector):
 
     def __init__(self, hidden_dims: tuple = (20,), targets: tuple = (8.0, 4.0, 0.0), n_reference: int = 30,
                  epochs: int = 50, steps_per_epoch: int | None = 20, batch_size: int = 512,
-                 lr: float = 1e-3, weight_decay: float = 1e-2, contamination: float = 0.1,
-                 random_state: int | None = None, device: str = "auto", verbose: int = 0):
+                 lr: float = 1e-3, weight_decay: float = 1e-5, weight_decay_scope: str = "hidden",
+                 contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
+                 verbose: int = 0):
         self.hidden_dims = hidden_dims
         self.targets = targets
+        self.weight_decay_scope = weight_decay_scope
         self.n_reference = n_reference
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
@@ -379,7 +413,8 @@ class PReNet(_BaselineMixin, TorchDetector):
             right = torch.cat([a[n_aa + n_au:], u[n_uu:n_uu + n_au], u[n_uu + n_au:]])
             return (net(Xt[left], Xt[right]) - target).abs().mean()
 
-        self._optimise(net.parameters(), step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
+        groups = self._decay_groups([m for m in net.features if isinstance(m, nn.Linear)], [net.head])
+        self._optimise(groups, step, self.epochs, self._steps(len(X)), "train", optimizer="rmsprop")
         E = int(self.n_reference)
         self.reference_anomalies_ = X[draw(a_idx, E).cpu().numpy()]
         self.reference_unlabeled_ = X[draw(u_idx, E).cpu().numpy()]
