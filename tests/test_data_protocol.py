@@ -83,6 +83,42 @@ def test_mnpwad_on_pendigits_reproduces_the_reference_counts(adbench_dir):
     _check_invariants(s, X, y)
 
 
+@pytest.mark.parametrize("name, counts", [
+    ("pendigits", {"train": (4028, 93), "val": (336, 8), "test": (2350, 55), "labeled": 1}),
+    ("magic.gamma", {"train": (7399, 4012), "val": (617, 335), "test": (4316, 2341), "labeled": 41}),
+])
+def test_mnpwad_reference_protocol_reproduces_the_authors_split_counts(adbench_dir, name, counts):
+    from adlab.data.adbench import load_adbench
+
+    X, y = load_adbench(name)
+    s = weak_split(X, y, "mnpwad-reference", random_state=2024)
+    for part, yy in (("train", s.y_train_true), ("val", s.y_val), ("test", s.y_test)):
+        assert (int((yy == 0).sum()), int((yy == 1).sum())) == counts[part], part
+    assert s.record["n_labeled"] == int(s.y_train.sum()) == counts["labeled"]
+    # train = normals then anomalies; the labeled ones are the FIRST training anomalies in that order
+    n_norm = counts["train"][0]
+    assert (s.y_train_true[:n_norm] == 0).all() and (s.y_train_true[n_norm:] == 1).all()
+    assert s.y_train[n_norm:n_norm + counts["labeled"]].all() and s.y_train.sum() == counts["labeled"]
+    _check_invariants(s, X, y)
+    # min-max fit on the whole training part
+    np.testing.assert_allclose(s.X_train.min(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(s.X_train.max(0), 1.0, atol=1e-12)
+
+
+def test_mnpwad_reference_protocol_seed_moves_the_split_and_drops_constant_features(data):
+    X, y = data
+    Xc = np.column_stack([X, np.full(len(X), 3.0)])
+    a = weak_split(Xc, y, "mnpwad-reference", random_state=2024)
+    b = weak_split(Xc, y, "mnpwad-reference", random_state=1)
+    assert a.X_train.shape[1] == X.shape[1] and a.record["dropped_features"] == [X.shape[1]]
+    assert not np.array_equal(a.idx_train, b.idx_train)
+    np.testing.assert_array_equal(a.idx_test, weak_split(Xc, y, "mnpwad-reference", random_state=2024).idx_test)
+    with pytest.raises(ValueError, match="integer random_state"):
+        weak_split(X, y, "mnpwad-reference", random_state=None)
+    with pytest.raises(ValueError, match="fixed recipe"):
+        weak_split(X, y, "mnpwad-reference", random_state=0, contamination=0.02)
+
+
 @pytest.mark.parametrize("protocol", ["rosas", "mmnet"])
 def test_rosas_and_mmnet_label_30_and_contaminate_the_unlabeled_set_at_2_percent(data, protocol):
     X, y = data

@@ -15,6 +15,13 @@ protocol      split train/val/test      labeled anomalies           unlabeled se
                                                                     making up 2 % of it
 ============  ========================  ==========================  ============================
 
+``protocol="mnpwad-reference"`` is the MNPWAD authors' code's own split, re-implemented exactly
+(:func:`mnpwad_reference_split`): constant features dropped on the full data, normals and anomalies each
+split 60/40 and the 40 % split 35/5 into test/validation with ``train_test_split(random_state=...)``,
+train = normals then anomalies, MinMax fit on train, and the *first* ``ceil(1 %)`` training anomalies in
+that order labeled. ``random_state=2024`` is the authors' fixed split; other integers vary it. It serves
+the side-by-side comparison with the authors' code (``benchmarks/parity_mnpwad.py``).
+
 ``protocol="custom"`` starts from an 80/20 split with natural contamination and needs ``n_labeled`` or
 ``labeled_ratio``. Every setting of a preset can be overridden (``split=``, ``n_labeled=``,
 ``labeled_ratio=``, ``contamination=``), which is how the sweeps in the course are built.
@@ -50,8 +57,8 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler
 
-__all__ = ["PROTOCOLS", "WeakSplit", "weak_split", "stratified_indices", "inject_feature_swap",
-           "contamination_target"]
+__all__ = ["PROTOCOLS", "WeakSplit", "weak_split", "mnpwad_reference_split", "stratified_indices",
+           "inject_feature_swap", "contamination_target"]
 
 #: Preset settings of each protocol: (train, val, test) fractions, labeled count or ratio, contamination.
 PROTOCOLS: dict[str, dict[str, Any]] = {
@@ -59,6 +66,9 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
     "rosas": {"split": (0.60, 0.20, 0.20), "n_labeled": 30, "labeled_ratio": None, "contamination": 0.02},
     "mmnet": {"split": (0.80, 0.00, 0.20), "n_labeled": 30, "labeled_ratio": None, "contamination": 0.02},
     "custom": {"split": (0.80, 0.00, 0.20), "n_labeled": None, "labeled_ratio": None, "contamination": "natural"},
+    # the MNPWAD authors' split (mnpwad_reference_split): per-class train_test_split, first anomalies labeled
+    "mnpwad-reference": {"split": (0.60, 0.05, 0.35), "n_labeled": None, "labeled_ratio": 0.01,
+                         "contamination": "natural"},
 }
 
 
@@ -248,7 +258,8 @@ def weak_split(X, y, protocol: str = "mnpwad", random_state=0, *, n_labeled: int
     Parameters
     ----------
     X : (n, d) features. y : (n,) ground truth, 1 = anomaly, 0 = normal.
-    protocol : ``"mnpwad" | "rosas" | "mmnet" | "custom"`` — the preset (table in the module docstring).
+    protocol : ``"mnpwad" | "rosas" | "mmnet" | "custom" | "mnpwad-reference"`` — the preset (table in the
+        module docstring; ``"mnpwad-reference"`` is :func:`mnpwad_reference_split`, which needs an int seed).
     random_state : seed for the split, the labeled anomalies and injection (int, None or Generator).
     n_labeled / labeled_ratio : labeled anomalies as a count, or as the share of *training anomalies*
         (``min(ceil(ratio · n), n)``, MNPWAD). Chosen at random among the training anomalies.
@@ -269,6 +280,13 @@ def weak_split(X, y, protocol: str = "mnpwad", random_state=0, *, n_labeled: int
     Raises ``ValueError`` on bad labels or options, too few training anomalies for ``n_labeled``, a data set
     too small for the split, or a contamination shortfall with ``shortfall="error"``.
     """
+    if protocol == "mnpwad-reference":
+        if unseen is not None or train_groups is not None or contamination not in (None, "natural") \
+                or not scale:
+            raise ValueError("protocol='mnpwad-reference' is the authors' fixed recipe: it takes no unseen/"
+                             "train_groups, contamination or scale=False (use protocol='mnpwad' to vary them)")
+        return mnpwad_reference_split(X, y, random_state=random_state, labeled_ratio=labeled_ratio,
+                                      n_labeled=n_labeled, split=split)
     X, y, groups = _check_inputs(X, y, unseen)
     split, n_lab, lab_ratio, contamination = _resolve_settings(protocol, split, n_labeled, labeled_ratio,
                                                               contamination)
@@ -417,3 +435,88 @@ def weak_split(X, y, protocol: str = "mnpwad", random_state=0, *, n_labeled: int
         idx_train=idx_train, idx_val=idx_va if has_val else None, idx_test=idx_te,
         groups_train=grp(idx_train), groups_val=grp(idx_va) if has_val else None, groups_test=grp(idx_te),
         scaler=scaler, record=record)
+
+
+def mnpwad_reference_split(X, y, random_state: int = 2024, *, labeled_ratio: float | None = None,
+                           n_labeled: int | None = None, split: Sequence[float] | None = None) -> WeakSplit:
+    """The MNPWAD authors' split (``utils.split_train_test_val`` + ``semi_setting_ratio`` in
+    Dongzhijin/MNPWAD at a999d3d, re-implemented; notes §1.1), with its hard-coded ``random_state=2024``
+    made a parameter.
+
+    1. Features with ``std == 0`` on the *full* data are dropped (``record["dropped_features"]``).
+    2. Normals and anomalies are split separately: ``train_test_split(test_size=0.35 + 0.05)``, then the
+       rest into test/validation with ``test_size=0.05 / (0.35 + 0.05)``, all with ``random_state``.
+    3. Train = train normals then train anomalies (in that order); test and validation likewise.
+    4. ``MinMaxScaler`` fit on the whole training part (its unlabeled anomalies included).
+    5. The *first* ``min(ceil(labeled_ratio · n_train_anomalies), n)`` training anomalies in that order are
+       labeled (``n_labeled`` gives the count directly); the others stay unlabeled.
+
+    Counts with ``random_state=2024``: Pendigits train 4028/93, val 336/8, test 2350/55, 1 labeled;
+    MAGIC Gamma 7399/4012, 617/335, 4316/2341, 41 labeled. ``split`` = (train, val, test) fractions
+    (default 0.60/0.05/0.35). Rows are *not* shuffled (the reference's order is part of the recipe).
+    Returns a :class:`WeakSplit` whose ``X_*`` have the constant features removed.
+    """
+    from sklearn.model_selection import train_test_split
+
+    X, y, _ = _check_inputs(X, y, None)
+    if isinstance(random_state, (bool, np.random.Generator)) or not isinstance(random_state, (int, np.integer)):
+        raise ValueError(f"protocol='mnpwad-reference' needs an integer random_state (2024 = the authors' "
+                         f"split), got {random_state!r}")
+    random_state = int(random_state)
+    if n_labeled is not None and labeled_ratio is not None:
+        raise ValueError("give n_labeled or labeled_ratio, not both")
+    if labeled_ratio is None and n_labeled is None:
+        labeled_ratio = 0.01
+    if labeled_ratio is not None and not 0.0 <= float(labeled_ratio) <= 1.0:
+        raise ValueError(f"labeled_ratio must lie in [0, 1] (share of training anomalies), got {labeled_ratio!r}")
+    if n_labeled is not None and (isinstance(n_labeled, bool) or not isinstance(n_labeled, (int, np.integer))
+                                  or n_labeled < 0):
+        raise ValueError(f"n_labeled must be an integer >= 0, got {n_labeled!r}")
+    f_train, f_val, f_test = (0.60, 0.05, 0.35) if split is None else tuple(float(f) for f in split)
+    if min(f_train, f_val, f_test) <= 0 or abs(f_train + f_val + f_test - 1.0) > 1e-6:
+        raise ValueError(f"split must be (train, val, test) fractions > 0 summing to 1, got {split}")
+    n, d = X.shape
+    keep = np.flatnonzero(np.std(X, axis=0) != 0)
+    dropped = [int(j) for j in np.setdiff1d(np.arange(d), keep)]
+    Xk = X[:, keep]
+    held_out = f_test + f_val            # the reference's test_ratio + val_ratio (0.35 + 0.05 in float)
+    parts = {"train": [], "test": [], "val": []}
+    for cls in (0, 1):                   # normals first, then anomalies
+        idx = np.flatnonzero(y == cls)
+        if len(idx) < 3:
+            raise ValueError(f"protocol='mnpwad-reference' needs >= 3 rows of class {cls}, got {len(idx)}")
+        tr, rest = train_test_split(idx, test_size=held_out, random_state=random_state)
+        te, va = train_test_split(rest, test_size=f_val / held_out, random_state=random_state)
+        parts["train"].append(tr)
+        parts["test"].append(te)
+        parts["val"].append(va)
+    idx_tr, idx_te, idx_va = (np.concatenate(parts[k]).astype(np.int64) for k in ("train", "test", "val"))
+    n_train_anom = len(parts["train"][1])
+    n_lab = int(n_labeled) if n_labeled is not None else min(_ceil(float(labeled_ratio) * n_train_anom),
+                                                               n_train_anom)
+    if n_lab > n_train_anom:
+        raise ValueError(f"n_labeled={n_lab} but the training part holds only {n_train_anom} anomalies")
+    y_true = y[idx_tr].copy()
+    y_weak = np.zeros(len(idx_tr), np.int64)
+    first = len(parts["train"][0])
+    y_weak[first:first + n_lab] = 1     # the first n_lab training anomalies, in the reference's order
+    scaler = MinMaxScaler().fit(Xk[idx_tr])
+    X_train, X_test, X_val = (scaler.transform(Xk[i]) for i in (idx_tr, idx_te, idx_va))
+    n_unl = int((y_weak == 0).sum())
+    n_unl_anom = int(((y_weak == 0) & (y_true == 1)).sum())
+    record = {
+        "protocol": "mnpwad-reference", "random_state": random_state, "split": (f_train, f_val, f_test),
+        "n_samples": n, "n_features": int(len(keep)), "dropped_features": dropped,
+        "n_train": len(idx_tr), "n_val": len(idx_va), "n_test": len(idx_te),
+        "n_train_normal": first, "n_train_anomalies_available": n_train_anom,
+        "n_labeled": n_lab, "labeled_ratio": labeled_ratio, "n_unlabeled": n_unl,
+        "n_unlabeled_anomalies": n_unl_anom, "contamination_target": "natural",
+        "contamination_achieved": n_unl_anom / n_unl, "n_removed": 0, "n_injected": 0,
+        "n_swapped_features": 0, "shortfall": "cap",
+        "n_val_anomalies": int(y[idx_va].sum()), "n_test_anomalies": int(y[idx_te].sum()),
+        "train_groups": None, "n_removed_unseen_train": 0, "n_removed_unseen_val": 0,
+        "n_removed_seen_test": 0, "scaled": True,
+    }
+    return WeakSplit(X_train=X_train, y_train=y_weak, y_train_true=y_true, X_test=X_test,
+                     y_test=y[idx_te].copy(), X_val=X_val, y_val=y[idx_va].copy(), idx_train=idx_tr,
+                     idx_val=idx_va, idx_test=idx_te, scaler=scaler, record=record)
