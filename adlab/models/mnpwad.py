@@ -55,8 +55,9 @@ class MNPWADNetwork(nn.Module):
     """
 
     def __init__(self, n_features: int, hidden_dims: Sequence[int], n_prototypes: int, alpha: float = 1.0,
-                 decoder: bool = True, recon_error: str = "smooth_l1"):
+                 decoder: bool = True, recon_error: str = "smooth_l1", score_latent: bool = True):
         super().__init__()
+        self.score_latent = bool(score_latent)
         self.encoder, dec = build_autoencoder(n_features, hidden_dims)
         self.decoder = dec if decoder else None
         h = int(hidden_dims[-1])
@@ -91,7 +92,8 @@ class MNPWADNetwork(nn.Module):
             e = x.new_zeros(x.shape[0])
         s = student_t_similarity(z, self.prototypes, alpha=self.alpha, normalize=True)
         s_max = s.max(dim=1).values
-        score = self.score_net(torch.cat([e.unsqueeze(1), z_norm, s_max.unsqueeze(1)], dim=1)).squeeze(1)
+        z_in = z_norm if self.score_latent else torch.zeros_like(z_norm)
+        score = self.score_net(torch.cat([e.unsqueeze(1), z_in, s_max.unsqueeze(1)], dim=1)).squeeze(1)
         return {"z": z, "e": e, "s": s, "s_max": s_max, "score": score}
 
 
@@ -194,6 +196,7 @@ class MNPWAD(TorchDetector):
                  recon_error: str = "smooth_l1", score_loss: str = "smooth_l1", dwa: bool = True,
                  dwa_mode: str = "batch", dwa_temperature: float = 2.0, dwa_detach: bool = True,
                  early_stopping: bool = False, joint_lr: float | None = 1e-3,
+                 joint_weight_decay: float | None = None, score_latent: bool = True,
                  patience: int = 5, pretrain_early_stopping: bool = True, init_data: str = "unlabeled",
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
                  verbose: int = 0):
@@ -228,6 +231,8 @@ class MNPWAD(TorchDetector):
         self.dwa_detach = dwa_detach
         self.early_stopping = early_stopping
         self.joint_lr = joint_lr
+        self.joint_weight_decay = joint_weight_decay
+        self.score_latent = score_latent
         self.patience = patience
         self.pretrain_early_stopping = pretrain_early_stopping
         self.init_data = init_data
@@ -255,6 +260,9 @@ class MNPWAD(TorchDetector):
             raise ValueError(f"n_prototypes must be None (choose by silhouette) or an int >= 1, got {self.n_prototypes!r}")
         if self.joint_lr is not None and not self.joint_lr > 0:
             raise ValueError(f"joint_lr must be None (use lr, the paper's setting) or > 0, got {self.joint_lr!r}")
+        if self.joint_weight_decay is not None and not self.joint_weight_decay >= 0:
+            raise ValueError("joint_weight_decay must be None (use weight_decay, the paper's setting) or >= 0, "
+                             f"got {self.joint_weight_decay!r}")
         if self.alpha <= 0 or self.lr <= 0 or self.weight_decay < 0 or self.margin < 0 or self.noise_std < 0:
             raise ValueError("alpha and lr must be > 0; weight_decay, margin and noise_std must be >= 0")
 
@@ -265,7 +273,7 @@ class MNPWAD(TorchDetector):
     # ------------------------------------------------------------------ modules
     def _build_modules(self) -> dict[str, nn.Module]:
         net = MNPWADNetwork(self.n_features_in_, self.hidden_dims_, self.n_prototypes_, alpha=self.alpha,
-                            decoder=self.decoder, recon_error=self.recon_error)
+                            decoder=self.decoder, recon_error=self.recon_error, score_latent=self.score_latent)
         return {"network": net.to(self.device_)}
 
     def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
@@ -335,7 +343,7 @@ class MNPWAD(TorchDetector):
                                      detach=self.dwa_detach) \
             if self.dwa else None
         opt = self._make_optimizer(net.parameters(), self.lr if self.joint_lr is None else self.joint_lr,
-                                   self.weight_decay)
+                                   self.weight_decay if self.joint_weight_decay is None else self.joint_weight_decay)
         sampler = BalancedBatchSampler(unl_idx, ano_idx, self.batch_size, self.n_labeled_per_batch, gen)
         b_u = sampler.b_u
         fixed = {"p": None}
