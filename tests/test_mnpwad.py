@@ -150,3 +150,27 @@ def test_detached_dec_target_keeps_the_prototypes_apart_while_batch_dec_pulls_th
         cos[dec] = float((u @ u.T)[torch.triu_indices(3, 3, 1).unbind()].mean())
         assert np.isfinite(det.decision_function(X)).all()
     assert cos["detached"] <= cos["batch"] + 1e-6
+
+
+def test_label_fit_stop_ends_joint_training_once_the_score_loss_falls_below_the_ratio(data):
+    """The label-free stopping rule: stop after the first epoch whose mean L_score is below
+    label_fit_stop × the first epoch's (the labeled anomalies are fit); None trains the whole budget."""
+    X, y, _ = data
+    kw = dict(TINY, epochs=6, n_batches_per_epoch=8, random_state=0, device="cpu")
+    full = MNPWAD(**kw, label_fit_stop=None).fit(X, y)
+    assert len(full.history_) == 6 and full.stopped_epoch_ is None
+    score = [h["score"] for h in full.history_]
+    ratio = 0.5 * (1 + min(score[1:]) / score[0])          # a ratio this run crosses before its end
+    stop = next(i for i, v in enumerate(score) if v < ratio * score[0])
+    det = MNPWAD(**kw, label_fit_stop=ratio).fit(X, y)
+    assert det.stopped_epoch_ == stop and len(det.history_) == stop + 1
+    np.testing.assert_allclose([h["score"] for h in det.history_], score[:stop + 1], rtol=1e-6)
+    with pytest.raises(ValueError, match="label_fit_stop"):
+        MNPWAD(**TINY, device="cpu", label_fit_stop=1.5).fit(X, y)
+
+
+def test_label_fit_stop_is_off_when_validation_early_stopping_is_on(data):
+    X, y, y_true = data
+    det = MNPWAD(**{**TINY, "epochs": 3}, early_stopping=True, patience=2, label_fit_stop=0.99, random_state=0,
+                 device="cpu").fit(X, y, X_val=X[:150], y_val=y_true[:150])
+    assert det.stopped_epoch_ is None and len(det.history_) == 3

@@ -52,6 +52,7 @@ class MNPWADNetwork(nn.Module):
     alpha : Student-t degrees of freedom α (Eq. 6).
     decoder : False drops the decoder (Table IV "w/o Decoder"): e_i is then 0 for every row.
     recon_error : ``"smooth_l1"`` (reference code) or ``"mse"`` — the l of e_i = l(x_i, x̂_i).
+    score_latent : False feeds zeros instead of ẑ to φ (an ablation: φ sees only e_i and s_i).
     """
 
     def __init__(self, n_features: int, hidden_dims: Sequence[int], n_prototypes: int, alpha: float = 1.0,
@@ -167,6 +168,29 @@ class MNPWAD(TorchDetector):
       which selected epoch 1–26 (often 1–2); longer training overfits the few labeled anomalies
       (Pendigits has one) and lowers test AUC-PR (5, 10 and 20 epochs at ``joint_lr=1e-3``: Gamma
       0.706 / 0.731 / 0.686). A run costs ≈ 4–8 s on one CPU thread (pretraining ≈ 40 %).
+    * ``label_fit_stop=0.25`` — a label-free stopping rule (issues 12/13): joint training ends after the
+      first epoch whose mean score loss L_score (Eq. 12) is below 0.25 × the first epoch's; ``epochs``
+      is then only a budget. Per-epoch *test* AP traces (diagnostic only, never used for a default) on
+      development splits (``protocol="mnpwad-reference"``, split seeds 100–104, and ``"mnpwad"`` on
+      UNSW-NB15 Backdoor) showed the failure issue 13 describes: once the few labeled anomalies are
+      fit — the training L_score falls from ≈0.2 to < 0.05 — further steps push the labeled anomalies'
+      similarity s_a down and the *hidden* anomalies of the unlabeled set to score 0, and test AP
+      falls: Backdoor split 101 peaks at 0.869 after 6 epochs and is 0.448 after 10; Pendigits split 104
+      (one atypical labeled anomaly) 0.93 after 2 × 16 batches, 0.31 after 10 × 64. Where the labels
+      cannot be fit (MAGIC Gamma: 41 labels among 35 % hidden anomalies, L_score stays ≈ 0.16) the rule
+      never fires and the budget runs. Measured, one model seed: cardio (``protocol="mnpwad"``, splits
+      0–2) 0.516 → 0.692, thyroid 0.352 → 0.310, Pendigits 0.556 → 0.560; Backdoor splits 100/101/102
+      0.796 (6 epochs) / 0.869 / 0.477 against 0.448 after 10 epochs on split 101; Pendigits dev splits
+      100–104 unchanged within ±0.02. ``label_fit_stop=None`` trains the full ``epochs``. It is off
+      when validation early stopping is on. ``stopped_epoch_`` records where it fired.
+    * Measured and *not* adopted (development splits 100–104, test-AP traces): ``joint_weight_decay=1e-2``
+      (issue 13's lead, joint stage only so the k-means codes are unaffected) slows learning and does
+      not stop the Pendigits-104 collapse (0.56 vs 0.29 after 20 × 16 batches, but Pendigits 100 needs
+      twice the steps and Gamma 104 drops 0.715 → 0.697); ``score_latent=False`` (φ without ẑ) does not
+      stop it either (0.34); k-means on the 70 % best-reconstructed unlabeled rows (an estimate of the
+      normals, as the reference clusters validation normals) did not help Gamma (split 100: 0.733 → 0.738
+      after 10 epochs, then down to 0.68; split 104: 0.740 → 0.740), so it was not kept; 16–24 epochs help Gamma splits 101/104 (+0.01/+0.03) but Gamma 100/102 decline
+      or collapse (0.733 → 0.685, 0.693 → 0.52 after 24) and Pendigits 102/103 fall after 20.
     * k-means uses an explicit ``n_init=10`` (the reference's sklearn-version-dependent default
       made its k vary); k ∈ ``k_range`` by silhouette when ``n_prototypes=None``.
     * Pretraining uses real ``batch_size``-row batches and per-batch noise (the reference's
@@ -180,7 +204,7 @@ class MNPWAD(TorchDetector):
     Fitted attributes: ``modules_ = {"network": MNPWADNetwork}``, ``n_prototypes_``, ``hidden_dims_``,
     ``silhouette_scores_`` ({k: score}), ``pretrain_history_``, ``history_`` (one dict per epoch:
     loss components, mean normality weight, mean max-similarities, DWA weights, validation metrics),
-    ``best_epoch_``.
+    ``best_epoch_``, ``stopped_epoch_`` (the epoch where ``label_fit_stop`` ended training, or None).
     """
 
     requires_labeled_anomalies = True
@@ -197,6 +221,7 @@ class MNPWAD(TorchDetector):
                  dwa_mode: str = "batch", dwa_temperature: float = 2.0, dwa_detach: bool = True,
                  early_stopping: bool = False, joint_lr: float | None = 1e-3,
                  joint_weight_decay: float | None = None, score_latent: bool = True,
+                 label_fit_stop: float | None = 0.25,
                  patience: int = 5, pretrain_early_stopping: bool = True, init_data: str = "unlabeled",
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
                  verbose: int = 0):
@@ -233,6 +258,7 @@ class MNPWAD(TorchDetector):
         self.joint_lr = joint_lr
         self.joint_weight_decay = joint_weight_decay
         self.score_latent = score_latent
+        self.label_fit_stop = label_fit_stop
         self.patience = patience
         self.pretrain_early_stopping = pretrain_early_stopping
         self.init_data = init_data
@@ -260,6 +286,8 @@ class MNPWAD(TorchDetector):
             raise ValueError(f"n_prototypes must be None (choose by silhouette) or an int >= 1, got {self.n_prototypes!r}")
         if self.joint_lr is not None and not self.joint_lr > 0:
             raise ValueError(f"joint_lr must be None (use lr, the paper's setting) or > 0, got {self.joint_lr!r}")
+        if self.label_fit_stop is not None and not 0 < self.label_fit_stop < 1:
+            raise ValueError(f"label_fit_stop must be None (off) or in (0, 1), got {self.label_fit_stop!r}")
         if self.joint_weight_decay is not None and not self.joint_weight_decay >= 0:
             raise ValueError("joint_weight_decay must be None (use weight_decay, the paper's setting) or >= 0, "
                              f"got {self.joint_weight_decay!r}")
@@ -404,9 +432,22 @@ class MNPWAD(TorchDetector):
             return {"epoch": epoch}
 
         early = self._validation_early_stopping(X_val, y_val)
-        self._run_epochs(opt, step, epochs=self.epochs, steps=self.n_batches_per_epoch,
-                         names=stat_names + [f"lambda_{n}" for n in names],
-                         on_epoch_start=start_epoch, on_epoch_end=end_epoch, **early)
+        kw = dict(steps=self.n_batches_per_epoch, names=stat_names + [f"lambda_{n}" for n in names], **early)
+        self.stopped_epoch_ = None
+        if self.label_fit_stop is None or early:
+            self._run_epochs(opt, step, epochs=self.epochs, on_epoch_start=start_epoch, on_epoch_end=end_epoch, **kw)
+        else:
+            # label-free stop: once the epoch-mean score loss L_score (Eq. 12) has fallen below
+            # label_fit_stop × its first-epoch value, the labeled anomalies are fit and further steps
+            # only memorise them (and push the hidden anomalies of the unlabeled set to 0)
+            first = None
+            for epoch in range(self.epochs):
+                row = self._run_epochs(opt, step, epochs=1, on_epoch_start=lambda _e, e=epoch: start_epoch(e),
+                                       on_epoch_end=lambda _e, e=epoch: end_epoch(e), **kw)[-1]
+                first = row["score"] if first is None else first
+                if row["score"] < self.label_fit_stop * first:
+                    self.stopped_epoch_ = epoch
+                    break
         if early:
             self.best_epoch_ = early["stopper"].best_epoch
         net.eval()
