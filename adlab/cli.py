@@ -33,6 +33,27 @@ def _demo_table(title: str, split, names, seed: int, device: str, fast: bool) ->
     return table
 
 
+def _fig5_reading() -> str | None:
+    """One line on how the MNPWAD authors' own code does on this kind of data, from the committed
+    ``benchmarks/results/parity_mnpwad_fig5.csv`` (``benchmarks/parity_mnpwad.py --datasets blobs``);
+    None when the file is not there (e.g. an installed package without the repository)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "parity_mnpwad_fig5.csv"
+    if not path.exists():
+        return None
+    ap = pd.read_csv(path).astype({"prototypes": str}).groupby(["impl", "prototypes"]).ap.mean()
+    try:
+        return (f"Reading: MNPWAD is weak on this toy with its authors' own code too (notebook 06's version of "
+                f"it, identical split): AP {ap['official', 'auto']:.2f} with k by silhouette, "
+                f"{ap['official', '1']:.2f} with one prototype; adlab {ap['adlab', 'auto']:.2f} / "
+                f"{ap['adlab', '1']:.2f} (benchmarks/results/parity_mnpwad_fig5.md).")
+    except KeyError:
+        return None
+
+
 def run_demo(seed: int = 0, device: str = "auto", fast: bool | None = None) -> "pandas.DataFrame":
     """Fit every available detector under a weak split and print AUC-PR / AUC-ROC tables.
 
@@ -57,6 +78,9 @@ def run_demo(seed: int = 0, device: str = "auto", fast: bool | None = None) -> "
     split = weak_split(X, y, protocol="custom", n_labeled=10, random_state=seed)
     tables = [_demo_table("3-cluster 2-D data, scattered anomalies (MNPWAD Fig. 5)", split, names, seed, device,
                           fast).assign(data="blobs")]
+    reading = _fig5_reading()
+    if reading:
+        print(reading)
     if not fast:
         from .data.adbench import load_adbench
 

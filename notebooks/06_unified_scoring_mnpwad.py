@@ -355,6 +355,36 @@ assert res_single["auc_pr"] > prevalence
 print(f"notebook ran in {time.perf_counter() - T0:.1f}s")
 
 # %% [markdown]
+# <!-- BEGIN section: the authors' code on Fig. 5 (issue 12) -->
+# ## 7. The authors' code on the same toy data (Fig. 5)
+#
+# Is the small multi-vs-single difference above adlab's fault? `benchmarks/parity_mnpwad.py --datasets blobs`
+# runs the **authors' own code** (github.com/Dongzhijin/MNPWAD, `train.sh` settings: it uses the labeled
+# validation part for early stopping and clusters the validation *normals* for its prototypes) and adlab's
+# default MNPWAD (weak labels only) on one identical split of this data — the authors' split recipe,
+# `weak_split(protocol="mnpwad-reference", labeled_ratio=0.1)`, 6 labeled anomalies — with k chosen by
+# silhouette (`auto`) and with a single prototype (`1`), three model seeds each. The cell reads the committed
+# result (`benchmarks/results/parity_mnpwad_fig5.csv`; the report is in `docs/RESULTS.md`).
+
+# %%
+from pathlib import Path
+
+shipped = Path(adlab.__file__).resolve().parents[1] / "benchmarks" / "results" / "parity_mnpwad_fig5.csv"
+if shipped.exists():
+    fig5 = pd.read_csv(shipped)
+    print(fig5.pivot_table(index="impl", columns="prototypes", values=["ap", "auc_roc"], aggfunc="mean").round(3))
+
+# %% [markdown]
+# **Reading.** On this toy the paper's Fig. 5 contrast does not reproduce with the authors' own code either:
+# with k chosen by silhouette (their code picked k = 3 in every run) it reaches a mean AP of 0.42 (AUC-ROC 0.72)
+# over three seeds, with a single prototype 0.50 (0.76). adlab gives 0.35 (0.68) and 0.53 (0.78) on the same
+# split: its single-prototype model matches the authors', its multi-prototype model is 0.08 AP below theirs —
+# about one seed-to-seed standard deviation (±0.09 in both), and the authors' runs pick their epoch on labeled
+# validation data while adlab's use the weak labels only. The weak, seed-dependent multi-vs-single difference of
+# section 6 is therefore a property of the method on this data, not of adlab's implementation.
+# <!-- END section: the authors' code on Fig. 5 (issue 12) -->
+
+# %% [markdown]
 # ## Takeaways
 #
 # * The whole MNPWAD forward pass — encoder, decoder, $e_i$, $s_{ij}$, φ — is a few lines of tensor algebra, and
