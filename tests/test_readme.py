@@ -22,6 +22,11 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
+def test_ci_builds_and_checks_the_book_after_the_tests():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.index("make test") < ci.index("make book") < ci.index("make book-check")
+
+
 def test_readme_and_results_page_tables_match_the_benchmark_outputs():
     mod = _update_readme()
     for name in mod.DOCUMENTS:
@@ -48,11 +53,14 @@ def test_include_rendering_copies_the_file_between_markers(tmp_path):
 
 
 def test_readme_links_every_notebook_and_lab_with_a_colab_url():
+    from adlab.notebooks import repository_address
+
+    addr = repository_address(ROOT)
     text = (ROOT / "README.md").read_text()
     for folder in ("notebooks", "exercises"):
         for py in sorted((ROOT / folder).glob("*.py")):
             assert f"({folder}/{py.name})" in text, f"README does not link {folder}/{py.name}"
-            assert f"/blob/main/{folder}/{py.stem}.ipynb" in text
+            assert addr.colab_url(f"{folder}/{py.stem}.ipynb") in text
 
 
 def test_included_reports_keep_working_image_links(tmp_path):
