@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.adlab-installed
+BOOK_STAMP := $(VENV)/.adlab-book-installed
 TORCH_PIN := torch==2.13.0
 # Real ADBench files for tests/benchmarks; override with ADLAB_DATA_DIR=/your/dir.
 SHARED_DATA := $(abspath ../shared/data/adbench)
@@ -12,7 +13,7 @@ export ADLAB_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 export MPLBACKEND := Agg
 CELL_TIMEOUT ?= 900
 
-.PHONY: setup demo test test-fast notebooks labs bench clean
+.PHONY: setup demo test test-fast notebooks labs bench book book-check clean
 
 setup: $(STAMP)
 
@@ -48,6 +49,20 @@ labs: setup
 
 bench: setup
 	$(BIN)/python -m adlab bench --experiment main
+
+# The course as a website: build/book/index.html. Executes every notebook and lab solution
+# (FAST unless BOOK_FULL=1) through a cache in build/jupyter_cache; unchanged notebooks are not rerun.
+$(BOOK_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install -e ".[dev,book]" "$(TORCH_PIN)"
+	touch $(BOOK_STAMP)
+
+book: $(BOOK_STAMP)
+	$(BIN)/python book/build.py
+
+# Serve build/book on 127.0.0.1 and check it in headless Chromium (Debian's chromium + chromium-driver):
+# console errors, broken internal links/images on every page, figures on notebook pages, search.
+book-check: $(BOOK_STAMP)
+	$(BIN)/python book/check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
