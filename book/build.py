@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import importlib
 import importlib.util
 import pkgutil
@@ -37,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 from adlab.notebooks import RepositoryAddress, repository_address  # noqa: E402
 
 NOTEBOOKS, SOLUTIONS, EXERCISES = "notebooks", "solutions", "exercises"
-DOCS = ("docs/RESULTS.md", "docs/INSTRUCTORS.md", "docs/ARCHITECTURE.md")
+#: docs/**/*.md are pages of the book; these come first in the navigation, the rest follow sorted.
+DOCS_FIRST = ("docs/RESULTS.md", "docs/COURSE.md", "README.md", "docs/INSTRUCTORS.md", "docs/ARCHITECTURE.md")
 BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\([^)]*\)")
 BADGE_IMAGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
                          r"\((?P<url>[^)]*)\)")
@@ -125,11 +127,25 @@ def run_line(rel: str, addr: RepositoryAddress) -> str:
     return line
 
 
-def stage_notebook(src: Path, rel: str, addr: RepositoryAddress) -> str:
+def doc_pages(root: Path) -> list[str]:
+    """README.md and every ``docs/**/*.md``, in navigation order."""
+    found = {"README.md"} | {p.relative_to(root).as_posix() for p in (root / "docs").rglob("*.md")}
+    return [d for d in DOCS_FIRST if d in found] + sorted(found - set(DOCS_FIRST))
+
+
+def stage_notebook(src: Path, rel: str, addr: RepositoryAddress, pages: set[str] = frozenset(),
+                   staged: set[str] = frozenset()) -> str:
     nb = json.loads(src.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = rewrite_links("".join(cell["source"]), rel, pages, staged, addr)
     line = run_line(rel, addr)
     cells = nb["cells"]
     first_md = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), None)
+    suffix = {EXERCISES: " (exercise)", SOLUTIONS: " (worked solution)"}.get(rel.split("/")[0], "")
+    if suffix and first_md is not None:  # the two pages of a lab must not share a title (navigation, search)
+        text = "".join(cells[first_md]["source"])
+        cells[first_md]["source"] = re.sub(r"(?m)^# (.+)$", lambda m: f"# {m[1].rstrip()}{suffix}", text, count=1)
     done = False
     if first_md is not None:
         text = "".join(cells[first_md]["source"])
@@ -190,8 +206,10 @@ and graded.
 * [Results](docs/RESULTS.md): ablations, prototype counts, sweeps, unseen anomalies — every table and
   figure produced by a script in the repository. The headline tables (fidelity, main comparison,
   speed) are in the [repository overview](README.md#results).
-* [Instructors' guide](docs/INSTRUCTORS.md) and [architecture notes](docs/ARCHITECTURE.md).
-* [API reference](api/index.md), generated from the docstrings.
+* [The course in one page](docs/COURSE.md): paths through the notebooks, notation, glossary.
+* [Instructors' guide](docs/INSTRUCTORS.md), [architecture notes](docs/ARCHITECTURE.md), and the
+  [reference notes](docs/references/README.md) on what the papers and the authors' code do.
+* [API reference](api/index.rst), generated from the docstrings.
 
 ```{{toctree}}
 :hidden:
@@ -218,10 +236,7 @@ and graded.
 :hidden:
 :caption: Results and reference
 
-docs/RESULTS
-README
-docs/INSTRUCTORS
-docs/ARCHITECTURE
+{toc_docs}
 api/index
 ```
 """
@@ -230,14 +245,12 @@ api/index
 def index_page(root: Path, addr: RepositoryAddress) -> str:
     notebooks, labs = course_map(root, addr)
 
-    def toc(folder, suffix=""):
-        return "\n".join(f"{notebook_title(p)}{suffix} <{folder}/{p.stem}>" for p in sources(root, folder))
+    def toc(folder):
+        return "\n".join(f"{folder}/{p.stem}" for p in sources(root, folder))
 
-    return INDEX.format(github=addr.github_url, notebooks=notebooks, labs=labs,
-                        toc_notebooks=toc(NOTEBOOKS), toc_exercises=toc(SOLUTIONS).replace(
-                            f"<{SOLUTIONS}/", f"<{EXERCISES}/"),
-                        toc_solutions="\n".join(f"{notebook_title(p)} — solution <{SOLUTIONS}/{p.stem}>"
-                                                for p in sources(root, SOLUTIONS)))
+    return INDEX.format(github=addr.github_url, notebooks=notebooks, labs=labs, toc_notebooks=toc(NOTEBOOKS),
+                        toc_exercises=toc(EXERCISES),
+                        toc_solutions=toc(SOLUTIONS), toc_docs="\n".join(d[:-3] for d in doc_pages(root)))
 
 
 def notebook_imports(root: Path) -> dict[str, set[str]]:
@@ -298,45 +311,43 @@ def api_pages(root: Path) -> dict[str, str]:
                 modules.add(f"{extra}.{info.name}")
     modules = sorted(m for m in modules if m.startswith("adlab") and m != "adlab" and _is_module(m))
 
+    # reStructuredText, not MyST: autosummary tables and docstrings are RST (numpydoc through napoleon)
     def table(names):
-        return "```{autosummary}\n:nosignatures:\n\n" + "\n".join(f"{public[n]}.{n}" for n in names) + "\n```"
+        return ".. autosummary::\n   :nosignatures:\n\n" + "\n".join(f"   {n}" for n in names) + "\n"
+
+    def heading(text, char):
+        return f"{text}\n{char * len(text)}\n"
 
     others = sorted(n for n in public if n not in detectors)
     used_by_nb = sorted({f"{_defining_module(m, n)}.{n}" for m, ns in used.items() for n in ns
                          if not (m == "adlab" and n in adlab._DETECTORS)})
-    pages = {"api/index.md": "\n".join([
-        "# API reference",
-        "",
+    pages = {"api/index.rst": "\n".join([
+        heading("API reference", "="),
         "Generated from the docstrings of the package (numpydoc style, rendered by napoleon). "
-        "The public names are importable from `adlab` itself (`from adlab import MNPWAD, weak_split`).",
+        "The public names are importable from ``adlab`` itself (``from adlab import MNPWAD, weak_split``).",
         "",
-        "## Detectors",
+        heading("Detectors", "-"),
+        "Every detector keeps the same contract: ``fit(X, y)``, ``decision_function(X)``, ``predict(X)``, "
+        "``save``/``load``, ``history_`` (see :class:`~adlab.models.base.WeakDetector`).",
         "",
-        "Every detector keeps the same contract: `fit(X, y)`, `decision_function(X)`, `predict(X)`, "
-        "`save`/`load`, `history_` (see `WeakDetector`).",
+        table(f"{public[n]}.{n}" for n in detectors),
+        heading("Data, evaluation, configuration", "-"),
+        table(f"{public[n]}.{n}" for n in others),
+        heading("Components the notebooks import", "-"),
+        "Every name a course notebook or lab imports from adlab.",
         "",
-        table(detectors),
-        "",
-        "## Data, evaluation, configuration",
-        "",
-        table(others),
-        "",
-        "## Components the notebooks import",
-        "",
-        "```{autosummary}\n:nosignatures:\n\n" + "\n".join(used_by_nb) + "\n```",
-        "",
-        "## Modules",
-        "",
-        "```{toctree}\n:maxdepth: 1\n\n" + "\n".join(modules) + "\n```",
-        "",
+        table(used_by_nb),
+        heading("Modules", "-"),
+        ".. toctree::\n   :maxdepth: 1\n\n" + "\n".join(f"   {m}" for m in modules) + "\n",
     ])}
     for m in modules:
+        title = heading(f"``{m}``", "=")
         if hasattr(importlib.import_module(m), "__path__"):  # a package: its docstring and its modules
             subs = [s for s in modules if s.startswith(m + ".") and "." not in s[len(m) + 1:]]
-            pages[f"api/{m}.md"] = (f"# `{m}`\n\n```{{automodule}} {m}\n:no-members:\n```\n\n"
-                                    + "\n".join(f"* [`{s}`]({s}.md)" for s in subs) + "\n")
+            pages[f"api/{m}.rst"] = (f"{title}\n.. automodule:: {m}\n   :no-members:\n\n"
+                                     + "\n".join(f"* :doc:`{s}`" for s in subs) + "\n")
         else:
-            pages[f"api/{m}.md"] = f"# `{m}`\n\n```{{automodule}} {m}\n:members:\n```\n"
+            pages[f"api/{m}.rst"] = f"{title}\n.. automodule:: {m}\n   :members:\n"
     return pages
 
 
@@ -348,10 +359,10 @@ def stage(root: Path = ROOT, out: Path | None = None) -> Path:
     addr = repository_address(root)
     files: dict[str, str | bytes] = {}
     pages = {f"{d}/{p.name}" for d in (NOTEBOOKS, SOLUTIONS, EXERCISES) for p in sources(root, d)}
-    pages |= set(DOCS) | {"README.md"}
+    pages |= set(doc_pages(root))
     figures = {f"benchmarks/results/{p.name}" for p in sorted((root / "benchmarks" / "results").glob("*.png"))}
     for rel in sorted(p for p in pages if p.endswith(".ipynb")):
-        files[rel] = stage_notebook(root / rel, rel, addr)
+        files[rel] = stage_notebook(root / rel, rel, addr, pages, figures)
         files[f"_ipynb/{rel}"] = (root / rel).read_bytes()
     for rel in sorted(p for p in pages if p.endswith(".md")):
         if (root / rel).exists():
@@ -360,7 +371,9 @@ def stage(root: Path = ROOT, out: Path | None = None) -> Path:
     for rel in figures:
         files[rel] = (root / rel).read_bytes()
     files["index.md"] = index_page(root, addr)
-    files.update(api_pages(root))
+    # API pages carry a digest of the package's sources: any docstring change makes Sphinx reread them
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((root / "adlab").rglob("*.py")))).hexdigest()
+    files.update({rel: f".. adlab sources {digest[:16]}\n\n{text}" for rel, text in api_pages(root).items()})
     # remove stale files (a notebook renamed or deleted), keep Sphinx's generated API stubs
     if out.exists():
         for path in out.rglob("*"):

@@ -13,8 +13,8 @@ It fails (exit 1, listing every problem) when
   that exists) or its "download .ipynb" link;
 * searching the book for "prototype" returns nothing.
 
-Screenshots of the landing page, an MNPWAD notebook (top and first figure), a lab, the API page
-and the search results, at desktop (1366 px) and phone (390 px) widths, go to
+Screenshots of the landing page, an MNPWAD notebook (top and first figure), a lab (exercise and
+solution), the API page, the results page and the search results, at desktop (1366 px) and phone (390 px) widths, go to
 ``build/book/_screenshots/``.
 """
 from __future__ import annotations
@@ -45,6 +45,7 @@ KEY_PAGES = {  # screenshot name -> page
     "lab-exercise": "exercises/02_similarity_weights_lab.html",
     "lab-solution": "solutions/02_similarity_weights_lab.html",
     "api": "api/index.html",
+    "results": "docs/RESULTS.html",
 }
 SEARCH_TERM = "prototype"
 

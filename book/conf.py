@@ -21,7 +21,8 @@ ADDRESS = repository_address(ROOT)
 FULL = os.environ.get("BOOK_FULL", "0") == "1"
 # Notebook kernels inherit this process's environment: FAST schedules unless BOOK_FULL=1.
 os.environ["ADLAB_FAST"] = "0" if FULL else "1"
-os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+# Figures must become outputs: the inline backend, even under the Makefile's MPLBACKEND=Agg.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The ADBench files, as the Makefile finds them (../shared/data/adbench), unless the caller chose a folder.
 if not os.environ.get("ADLAB_DATA_DIR") and (ROOT.parent / "shared" / "data" / "adbench").is_dir():
@@ -88,3 +89,14 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 html_context = {"default_mode": "light"}
+
+
+def _skip_sklearn_metadata_requests(app, what, name, obj, skip, options):
+    """scikit-learn adds ``set_*_request`` methods to every estimator class: not part of the course's API."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_sklearn_metadata_requests)

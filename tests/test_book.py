@@ -31,7 +31,7 @@ def test_every_notebook_lab_and_document_is_staged_with_the_repository_layout(st
         for ipynb in (ROOT / folder).glob("*.ipynb"):
             assert (staged / folder / ipynb.name).exists()
             assert (staged / "_ipynb" / folder / ipynb.name).read_bytes() == ipynb.read_bytes()
-    for doc in ("docs/RESULTS.md", "docs/INSTRUCTORS.md", "README.md", "index.md", "api/index.md"):
+    for doc in ("docs/RESULTS.md", "docs/INSTRUCTORS.md", "README.md", "index.md", "api/index.rst"):
         assert (staged / doc).exists(), doc
     for png in (ROOT / "benchmarks" / "results").glob("*.png"):
         assert (staged / "benchmarks" / "results" / png.name).exists()
@@ -46,7 +46,8 @@ def test_each_notebook_page_links_colab_download_and_source_from_the_setting(sta
         assert f"{{download}}`download .ipynb <../_ipynb/{rel}>`" in text
         assert "colab-badge.svg" not in text, "the site must not load the badge image from outside"
     exercise = json.loads((staged / "exercises/01_weak_split_lab.ipynb").read_text())
-    assert "../solutions/01_weak_split_lab.ipynb" in "".join(exercise["cells"][0]["source"])
+    first = "".join(exercise["cells"][0]["source"])
+    assert "../solutions/01_weak_split_lab.ipynb" in first and "(exercise)\n" in first
 
 
 def test_links_to_sources_become_pages_and_other_files_become_github_links():
@@ -67,18 +68,18 @@ def test_links_to_sources_become_pages_and_other_files_become_github_links():
 def test_landing_page_maps_every_notebook_and_both_pages_of_every_lab(staged):
     index = (staged / "index.md").read_text()
     for ipynb in (ROOT / "notebooks").glob("*.ipynb"):
-        assert f"(notebooks/{ipynb.name})" in index and f"<notebooks/{ipynb.stem}>" in index
+        assert f"(notebooks/{ipynb.name})" in index and f"\nnotebooks/{ipynb.stem}\n" in index
     for ipynb in (ROOT / "solutions").glob("*.ipynb"):
-        assert f"<exercises/{ipynb.stem}>" in index and f"<solutions/{ipynb.stem}>" in index
+        assert f"\nexercises/{ipynb.stem}\n" in index and f"\nsolutions/{ipynb.stem}\n" in index
 
 
 def test_api_reference_covers_the_public_api_and_what_the_notebooks_import(staged):
-    api = (staged / "api" / "index.md").read_text()
+    api = (staged / "api" / "index.rst").read_text()
     for name in ("adlab.models.mnpwad.MNPWAD", "adlab.models.rosas.RoSAS", "adlab.models.mmnet.MMNet",
                  "adlab.models.baselines.DevNet", "adlab.data.protocol.weak_split", "adlab.data.adbench.load_adbench",
                  "adlab.components.prototypes.student_t_similarity"):
         assert name in api, name
-    assert "{automodule} adlab.models.mnpwad" in (staged / "api" / "adlab.models.mnpwad.md").read_text()
+    assert ".. automodule:: adlab.models.mnpwad" in (staged / "api" / "adlab.models.mnpwad.rst").read_text()
 
 
 def test_book_check_finds_broken_links_and_missing_colab_links(tmp_path):

@@ -1,4 +1,4 @@
-"""The maths the notebooks teach: pure functions and small ``nn.Module``s, each citing its equation.
+"""The maths the notebooks teach: pure functions and small ``nn.Module`` classes, each citing its equation.
 
 Submodules: ``networks``, ``sampling``, ``balancing`` (shared), ``pretraining`` and ``prototypes``
 (MNPWAD), ``interpolation`` (RoSAS), ``memory`` (MMNet), ``losses`` (shared losses).

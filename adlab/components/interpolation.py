@@ -119,7 +119,7 @@ def mass_interpolation(x: torch.Tensor, y: torch.Tensor, k: int = 2, alpha: floa
 
 
 def smooth_l1(pred: torch.Tensor, target: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
-    """Mean smooth-ℓ1 (Huber with threshold β): 0.5·r²/β if |r| < β else |r| − 0.5·β. Scalar."""
+    """Mean smooth-ℓ1 (Huber with threshold β): 0.5·r²/β if ``|r| < β`` else ``|r| − 0.5·β``. Scalar."""
     return torch.nn.functional.smooth_l1_loss(pred, target, reduction="mean", beta=beta)
 
 

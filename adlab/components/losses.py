@@ -23,7 +23,7 @@ def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor, kind: str = "mse"
         takes both keeps this order).
     kind : ``"mse"`` — squared error averaged over features (the MNPWAD paper: "a regression loss
         function like MSE", Eq. 3); ``"smooth_l1"`` — Huber with β = 1 averaged over features, what
-        the MNPWAD reference code uses (for |x − x̂| < 1, e.g. min-max scaled data, it equals
+        the MNPWAD reference code uses (for ``|x − x̂| < 1``, e.g. min-max scaled data, it equals
         0.5 · squared error); ``"l2"`` — the Euclidean norm ‖x_i − x̂_i‖₂, not squared, not averaged
         (MMNet Eq. 13).
 

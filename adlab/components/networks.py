@@ -29,7 +29,7 @@ def make_activation(name: str) -> nn.Module:
 
 def mlp(sizes: Sequence[int], activation: str = "leaky_relu", final_activation: str | None = None,
         bias: bool = True) -> nn.Sequential:
-    """Linear layers ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
+    """A multilayer perceptron: linear layers ``sizes[0] -> sizes[1] -> … -> sizes[-1]``.
 
     ``activation`` follows every hidden layer; ``final_activation`` (default: same as
     ``activation``; ``"identity"`` for none) follows the last one.

@@ -1,4 +1,4 @@
-"""The detector contract every adlab model keeps (``docs/ARCHITECTURE.md``, "The contract").
+"""The detector contract every adlab model keeps (``docs/ARCHITECTURE.md``, "The contract")::
 
     det = SomeDetector(random_state=0, device="auto")   # __init__ only stores parameters
     det.fit(X, y)                                       # returns self

@@ -231,7 +231,7 @@ class DeepSAD(_BaselineMixin, TorchDetector):
 
     1. (optional, paper default) pretrain a bias-free autoencoder on the unlabeled rows (MSE);
     2. the centre c is the mean embedding of the unlabeled rows after one forward pass of the
-       (pretrained) encoder; coordinates with |c_j| < ``eps`` are set to ±eps (0 -> +eps);
+       (pretrained) encoder; coordinates with ``|c_j| < eps`` are set to ±eps (0 -> +eps);
     3. minimise :func:`deepsad_loss`: unlabeled rows pulled to c (‖φ(x) − c‖²), labeled anomalies
        repelled with η·(‖φ(x) − c‖²)^(−1); score = ‖φ(x) − c‖².
 
@@ -478,7 +478,7 @@ class FeaWAD(_BaselineMixin, TorchDetector):
 
     1. pretrain the autoencoder on unlabeled rows (MSE; ``pretrain_epochs`` = 100 × 20 batches);
     2. train end to end on balanced batches (half labeled anomalies) with, per sample,
-       (1 − y)(|dev| + ‖r‖) + y (max(0, a − dev) + max(0, a − ‖r‖)),  a = ``margin`` = 5,
+       (1 − y)(``|dev|`` + ‖r‖) + y (max(0, a − dev) + max(0, a − ‖r‖)),  a = ``margin`` = 5,
        where dev is the deviation of the score against N(0, 1) references (:func:`deviation`) and
        ‖r‖ = ‖x − x̂‖ the reconstruction error: unlabeled rows are reconstructed, labeled anomalies
        pushed to reconstruct badly. Score = the scorer's output.
