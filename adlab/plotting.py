@@ -1,18 +1,22 @@
 """Plots used by the notebooks and the benchmark: score maps on 2-D data, precision-recall curves,
-sweep plots (seaborn) and a critical-difference-style rank summary.
+sweep plots (seaborn), a critical-difference-style rank summary and a parameter explorer (a slider in a
+live notebook, a static grid of panels everywhere else).
 
 Every function draws on a given ``ax`` (or makes a new figure) and returns the matplotlib object it drew
 on, so notebooks can compose them. Nothing here calls ``plt.show()``.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
+
+import os
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["score_grid", "plot_score_map", "plot_score_maps", "plot_pr_curves", "plot_sweep", "plot_ranks"]
+__all__ = ["score_grid", "plot_score_map", "plot_score_maps", "plot_pr_curves", "plot_sweep", "plot_ranks",
+           "widgets_live", "parameter_explorer"]
 
 
 def score_grid(score_fn, X: np.ndarray, resolution: int = 150, padding: float = 0.15):
@@ -165,3 +169,98 @@ def plot_ranks(summary: dict, ax=None, alpha: float = 0.05, title: str | None = 
     ax.spines[["left", "right", "top"]].set_visible(False)
     ax.set_title(title or f"average ranks over {summary['n_complete']} cases, Wilcoxon vs {ref}", fontsize=10)
     return ax
+
+
+# =========================================================================== parameter explorer
+def widgets_live() -> bool:
+    """True when a slider can work: ipywidgets importable, code running in a Jupyter kernel (Jupyter, VS Code,
+    Colab), and neither FAST mode (``ADLAB_FAST``, the tests and the book) nor ``ADLAB_STATIC_FIGURES`` set.
+
+    Everywhere else — a script, the test run, a notebook executed to build the book — there is no one to move
+    a slider and its output would not be stored, so :func:`parameter_explorer` draws a static grid instead.
+    """
+    from .config import is_fast
+
+    if is_fast() or os.environ.get("ADLAB_STATIC_FIGURES", "").strip().lower() in {"1", "true", "yes", "on"}:
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+        from ipykernel.zmqshell import ZMQInteractiveShell
+    except ImportError:
+        return False
+    return isinstance(get_ipython(), ZMQInteractiveShell)
+
+
+def _fmt(v) -> str:
+    return f"{v:g}" if isinstance(v, (float, int, np.floating, np.integer)) else str(v)
+
+
+def parameter_explorer(draw: Callable, name: str, values: Sequence, *, value=None, grid_values: Sequence | None = None,
+                       title: str | None = None, ncols: int = 3, panel_size: tuple = (3.6, 3.0),
+                       interactive: bool | None = None):
+    """Show how a figure changes with one parameter: a slider over ``values`` in a live notebook, else a
+    static grid with one panel per value of ``grid_values`` (default: ``values``).
+
+    draw : ``draw(v, ax)`` draws the figure for parameter value ``v`` on the matplotlib axes ``ax`` (axis
+        labels included). A panel left without a title is titled ``"{name} = {v}"``.
+    name : the parameter's name, shown on the slider and in the panel titles (e.g. ``"α"``).
+    values : the slider's positions (at least one; numbers or strings), in order.
+    value : the slider's starting position (default: the middle of ``values``); must be one of ``values``.
+    title : a title in words for the whole figure (the grid's suptitle; the slider panel's title suffix).
+    interactive : force the slider (True) or the grid (False); ``None`` asks :func:`widgets_live`.
+
+    Returns the ``ipywidgets.interactive`` widget (already displayed) in slider mode, else the grid's
+    :class:`matplotlib.figure.Figure` (call ``plt.show()``; unused panels are hidden).
+    """
+    if not callable(draw):
+        raise ValueError(f"draw must be a callable draw(value, ax), got {type(draw).__name__}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"values of {name!r} must hold at least one value")
+    grid_values = values if grid_values is None else list(grid_values)
+    if not grid_values:
+        raise ValueError(f"grid_values of {name!r} must hold at least one value")
+    if value is None:
+        value = values[len(values) // 2]
+    elif value not in values:
+        raise ValueError(f"value {value!r} is not one of the values of {name!r}: {values}")
+    if int(ncols) != ncols or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    if interactive is None:
+        interactive = widgets_live()
+
+    if interactive:
+        import ipywidgets
+        from IPython.display import display
+
+        slider = ipywidgets.SelectionSlider(options=[(_fmt(v), v) for v in values], value=value,
+                                            description=name, continuous_update=False)
+
+        def show(v):
+            fig, ax = plt.subplots(figsize=panel_size)
+            draw(v, ax)
+            if not ax.get_title():
+                ax.set_title(f"{title + ': ' if title else ''}{name} = {_fmt(v)}", fontsize=10)
+            fig.tight_layout()
+            plt.show()
+
+        widget = ipywidgets.interactive(show, v=slider)
+        display(widget)
+        return widget
+
+    n = len(grid_values)
+    ncols = min(int(ncols), n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.4),
+                             squeeze=False)
+    for ax, v in zip(axes.ravel(), grid_values):
+        draw(v, ax)
+        if not ax.get_title():
+            ax.set_title(f"{name} = {_fmt(v)}", fontsize=10)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

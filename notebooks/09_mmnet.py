@@ -164,6 +164,40 @@ print("items kept per query:", (w_hat > 0).sum(1).tolist(), "of", K + L)
 # and the survivors are scaled up so that they sum to 1 again.
 
 # %% [markdown]
+# ### Try it: move the shrinkage threshold γ (interactive)
+#
+# In a live notebook the cell below gives a slider over γ; in the tests and the book it draws one panel per γ.
+# Same query 0 and memory as above. **Predict first:** what happens to ŵ when γ passes the largest softmax weight?
+
+# %%
+from adlab.plotting import parameter_explorer
+
+
+def draw_gamma(g, ax):
+    w_hat_g = mem.l1_renormalise(mem.hard_shrinkage(w, g), fallback=w)
+    kept = (mem.hard_shrinkage(w, g) > 0).sum(1)
+    ax.bar(j - 0.2, w[0], width=0.4, label="softmax w")
+    ax.bar(j + 0.2, w_hat_g[0], width=0.4, label="ŵ after shrinkage")
+    ax.axhline(g, ls="--", c="k", lw=1, label="γ")
+    ax.set_ylim(0, 1.05)
+    ax.set(xlabel="memory item j", ylabel="attention weight of query 0",
+           title=f"γ = {g:.3g}: items kept per query {kept.tolist()}")
+    ax.legend(fontsize=6)
+
+
+gammas = [0.0, 1 / 32, 1 / (K + L), 1 / 8, 0.25, 0.5]
+parameter_explorer(draw_gamma, "γ", gammas, value=1 / (K + L), grid_values=[0.0, 1 / (K + L), 0.25],
+                   title="Hard shrinkage of query 0's attention for several thresholds γ", panel_size=(4.2, 3.0))
+plt.show()
+kept_by_gamma = [int((mem.hard_shrinkage(w, g) > 0).sum()) for g in gammas]
+assert kept_by_gamma == sorted(kept_by_gamma, reverse=True) and kept_by_gamma[0] == w.numel(), kept_by_gamma
+
+# %% [markdown]
+# **Reading.** At γ = 0 nothing is switched off and ŵ = w; raising γ switches off more items (the counts in
+# each title fall), the survivors are scaled up, and once γ exceeds every weight of a query nothing would
+# survive — adlab then falls back to the plain softmax w for that query (`l1_renormalise(..., fallback=w)`).
+
+# %% [markdown]
 # ## 3. Why the soft mask separates the two memory parts (Eq. 8–10)
 #
 # The mask loss of one sample is $l_{mask}=(1-l)\,w_l + l\,w_u$ with $w_u=\sum_{j\le K}w_j$,
