@@ -285,8 +285,8 @@ aps = [auc_pr(y, 1 - student_t_similarity(X_t, U, alpha=a, normalize=False).max(
 assert max(aps) - min(aps) < 1e-9, aps   # α changes the contrast of the map, never the ranking
 
 # %% [markdown]
-# **Reading.** A small α spreads the bright region far from the clusters, a large α shrinks it to the cluster
-# cores, yet the AUC-PR is the same for every α: $\max_j s_{ij}$ is a decreasing function of the distance to the
+# **Reading.** A small α gives a sharp peak on each cluster with a long faint halo reaching far out (the heavy
+# tail), a large α a broad bump that dies out quickly; yet the AUC-PR is the same for every α: $\max_j s_{ij}$ is a decreasing function of the distance to the
 # nearest prototype whatever α is, so α changes the contrast of the score, not the order of the rows. Where α
 # matters is where similarities are *combined* — the soft assignments of DEC (notebook 03) and the weights of
 # notebook 05.

@@ -146,9 +146,9 @@ ax.plot(dev_axis, deviation_loss(dev_axis, torch.zeros_like(dev_axis)), label="u
 ax.plot(dev_axis, deviation_loss(dev_axis, torch.ones_like(dev_axis)), label="labeled anomaly (y = 1): max(0, 5 − dev)")
 ax.axvline(5.0, ls=":", c="0.5", lw=1)
 ax.set(xlabel="deviation dev(x) = (φ(x) − μ_R) / σ_R", ylabel="per-sample loss",
-       title="DevNet's deviation loss: a V for unlabeled rows, a hinge at a = 5 for anomalies")
+       title="DevNet's deviation loss:\na V for unlabeled rows, a hinge at a = 5 for labeled anomalies")
 ax.legend(fontsize=8)
-plt.show()
+plt.tight_layout(); plt.show()
 
 # %% [markdown]
 # **Reading.** An unlabeled row costs nothing only at deviation 0; a labeled anomaly costs nothing from 5
@@ -205,7 +205,7 @@ ax.set_ylim(0, 4)
 ax.set(xlabel="squared distance to the centre ‖φ(x) − c‖²", ylabel="loss term",
        title="Deep SAD: unlabeled rows pulled to c, labeled anomalies pushed away")
 ax.legend(fontsize=8)
-plt.show()
+plt.tight_layout(); plt.show()
 
 # %% [markdown]
 # **Reading.** The unlabeled term falls linearly towards the centre; the anomaly term falls like $1/d$ and
@@ -284,17 +284,17 @@ a_rows2 = torch.as_tensor(X_tr[rng.choice(np.flatnonzero(y_tr == 1), 300)], dtyp
 u_rows = torch.as_tensor(X_tr[rng.choice(np.flatnonzero(y_tr == 0), 300)], dtype=torch.float32)
 u_rows2 = torch.as_tensor(X_tr[rng.choice(np.flatnonzero(y_tr == 0), 300)], dtype=torch.float32)
 with torch.no_grad():
-    pair_preds = {"(anomaly, anomaly), target 8": net(a_rows, a_rows2).numpy(),
-                  "(anomaly, unlabeled), target 4": net(a_rows, u_rows).numpy(),
-                  "(unlabeled, unlabeled), target 0": net(u_rows, u_rows2).numpy()}
+    pair_preds = {"(a, a) → 8": net(a_rows, a_rows2).numpy(),
+                  "(a, u) → 4": net(a_rows, u_rows).numpy(),
+                  "(u, u) → 0": net(u_rows, u_rows2).numpy()}
 fig, ax = plt.subplots(figsize=(6.5, 3.4))
 ax.boxplot(list(pair_preds.values()), vert=False, showfliers=False)
-ax.set_yticks([1, 2, 3], [k.split(",")[0] for k in pair_preds])
+ax.set_yticks([1, 2, 3], list(pair_preds))
 for i, t in enumerate((8, 4, 0), start=1):
     ax.plot([t], [i], "r|", ms=18, mew=2, label="target" if i == 1 else None)
-ax.set(xlabel="predicted relation φ(x_i, x_j)", ylabel="pair type",
-       title="PReNet after training: predicted relation per pair type")
-ax.legend(fontsize=8, loc="lower right")
+ax.set(xlabel="predicted relation φ(x_i, x_j)", ylabel="pair type → target",
+       title="PReNet after training: predicted relation per pair type\n(a = labeled anomaly, u = unlabeled row)")
+ax.legend(fontsize=8, loc="upper right")
 plt.tight_layout(); plt.show()
 medians = {k: float(np.median(v)) for k, v in pair_preds.items()}
 print({k: round(v, 2) for k, v in medians.items()})
@@ -303,8 +303,9 @@ assert m_aa > m_au > m_uu, "the three pair types should be ordered like their ta
 
 # %% [markdown]
 # **Reading.** The three kinds of pairs are ordered like their targets 8 > 4 > 0 (the assert checks the
-# medians); the (unlabeled, unlabeled) box is the widest because hidden anomalies in the unlabeled set make some
-# of those pairs look like (anomaly, unlabeled) ones.
+# medians). In FAST mode (10 epochs) the predictions are still far below the targets; the order is what the
+# score uses, so the detector already works (section 5). Some (u, u) pairs reach the (a, u) range: the
+# unlabeled set hides a few anomalies, so a few of those pairs really are (anomaly, unlabeled) pairs.
 
 # %% [markdown]
 # ## 4. FeaWAD: an autoencoder's residual and code fed to a deviation scorer
@@ -354,28 +355,32 @@ ax.scatter(err_test[yt == 1], s_test[yt == 1], s=16, c="tab:red", label="test an
 ax.set(xlabel="reconstruction error ‖x − x̂‖", ylabel="FeaWAD score s(x)",
        title="FeaWAD's score against its own reconstruction error (test rows)")
 ax.legend(fontsize=8)
-plt.show()
+plt.tight_layout(); plt.show()
 ap_score, ap_err = auc_pr(yt, s_test), auc_pr(yt, err_test)
-print(f"test AUC-PR — FeaWAD score: {ap_score:.3f}; reconstruction error alone: {ap_err:.3f}")
-assert ap_score > ap_err, "the trained scorer should rank the test anomalies better than the raw residual"
+rho = np.corrcoef(s_test, err_test)[0, 1]
+print(f"test AUC-PR — FeaWAD score: {ap_score:.3f}; reconstruction error alone: {ap_err:.3f}; "
+      f"correlation of the two: {rho:.3f}")
+assert rho > 0.9 and abs(ap_score - ap_err) < 0.05, "the reading below says the score follows ‖r‖: update it"
 
 # %% [markdown]
-# **Reading.** The reconstruction error alone separates the test anomalies only partly; the scorer, which sees
-# the residual's *direction* and the code as well as its size and was trained on the labeled anomalies, ranks
-# them better (the AUC-PRs printed above; the assert fails if it does not).
+# **Reading.** The score is almost a straight line in the residual size (correlation printed above): the loss trains the
+# autoencoder to reconstruct labeled anomalies *badly* (the $\max(0, a - \lVert r\rVert)$ term), so
+# $\lVert r\rVert$ itself becomes a trained anomaly score, and the scorer — which receives $\lVert r\rVert$ at
+# every layer — mostly reads it off. Ranking by $\lVert r\rVert$ alone gives nearly the same AUC-PR (printed
+# above; the assert fails if the two part ways). **Run it:** set `pretrain_epochs=0` and see whether that changes.
 
 # %% [markdown]
 # ## 5. The four baselines on the same split
 #
-# DevNet and Deep SAD are fitted with their paper defaults (FAST mode: fewer epochs); PReNet and FeaWAD are the
-# models fitted above. Isolation Forest, which ignores the labels, is the unsupervised reference. Before fitting,
+# DevNet and Deep SAD are fitted with their paper defaults (FAST mode: DevNet with fewer epochs); PReNet and
+# FeaWAD are the models fitted above. Isolation Forest, which ignores the labels, is the unsupervised reference. Before fitting,
 # check that the two scores are what sections 1–2 say: DevNet's score is the raw $\phi(x)$, Deep SAD's the
 # squared distance to the stored centre.
 
 # %%
 t0 = time.perf_counter()
 devnet = DevNet(epochs=fast_or(50, 10), random_state=SEED, device=DEVICE).fit(X_tr, y_tr)
-deepsad = DeepSAD(pretrain_epochs=fast_or(50, 10), epochs=fast_or(50, 10), random_state=SEED, device=DEVICE).fit(X_tr, y_tr)
+deepsad = DeepSAD(random_state=SEED, device=DEVICE).fit(X_tr, y_tr)    # 50 + 50 short epochs: cheap here
 iforest = IsolationForest(random_state=SEED).fit(X_tr, y_tr)
 print(f"DevNet, Deep SAD and Isolation Forest fitted in {time.perf_counter() - t0:.1f}s")
 
@@ -403,12 +408,15 @@ for name, v in ap.items():
     print(f"{name:>16}: AUC-PR {v:.3f}")
 for name in ("DevNet", "Deep SAD", "PReNet", "FeaWAD"):
     assert ap[name] > 3 * chance, f"{name} should be far above a random score ({ap[name]:.3f} vs {chance:.3f})"
+assert min(ap["DevNet"], ap["PReNet"], ap["FeaWAD"]) > ap["Isolation Forest"] > ap["Deep SAD"], "update the reading"
 
 # %% [markdown]
 # **Reading.** With 30 labeled anomalies every baseline ranks the test anomalies far better than a random score
-# (the assert asks for at least three times the anomaly rate); the exact order changes with the seed and with
-# FAST mode's shorter schedules, so read it as "all four work", not as a ranking — notebook 11 does the ranking
-# properly, over data sets and seeds.
+# (the assert asks for at least three times the anomaly rate). DevNet, PReNet and FeaWAD, which all turn the
+# labeled anomalies into a *target score*, beat the unsupervised Isolation Forest; Deep SAD, which only pushes
+# them away from a centre at a small learning rate, is the weakest and moves a lot with its schedule
+# (**run it** with `epochs=10`, `30` and `50`). One data set and one seed make no ranking — notebook 11 does that
+# over data sets and seeds.
 
 # %% [markdown]
 # ## Takeaways

@@ -64,7 +64,7 @@ def test_slider_mode_starts_at_value_and_redraws_for_the_chosen_value():
     calls = []
     widget = parameter_explorer(_recording_draw(calls), "alpha", [0.1, 1.0, 10.0], value=1.0, interactive=True)
     slider = widget.children[0]
-    assert list(slider.options) == [("0.1", 0.1), ("1", 1.0), ("10", 10.0)] or list(slider.label_options) == ["0.1", "1", "10"]
+    assert list(slider.options) == [("0.1", 0.1), ("1", 1.0), ("10", 10.0)]
     assert slider.description == "alpha" and slider.value == 1.0
     assert calls == [1.0]
     slider.value = 10.0
