@@ -268,7 +268,7 @@ plt.show()
 # %% [markdown]
 # **Reading.** With α = 0.1 the mixes sit on top of their parents (red, on the anomaly clusters); as α grows
 # they move towards the half-way points between clusters and more of them land nearest a normal row (black
-# crosses, the share in each title) — the manifold intrusion that RoSAS's α = 0.5 keeps small.
+# crosses, the share in each title) — manifold intrusion; RoSAS's α = 0.5 keeps it well below the α = 5 level.
 
 # %% [markdown]
 # ## 4. The losses by hand

@@ -21,7 +21,7 @@
 # | **You will** | write DevNet's deviation loss, Deep SAD's objective, PReNet's pairs, targets and score, and FeaWAD's score by hand, check each against `adlab` (values *and* gradients), then fit the four baselines on a real data set |
 # | **Prerequisites** | notebook 00 (the weak split, AUC-PR); PyTorch autograd |
 # | **Time** | about 30 min |
-# | **Read** | DevNet (Pang, Shen & van den Hengel, KDD 2019) §3, Eq. 1–3; Deep SAD (Ruff et al., ICLR 2020) §3, Eq. 4; PReNet (Pang et al., KDD 2023) §3; FeaWAD (Zhou et al., TNNLS 2021) §III; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
+# | **Read** | DevNet (Pang, Shen & van den Hengel, KDD 2019), the deviation loss (Eq. 2–3); Deep SAD (Ruff et al., ICLR 2020), its objective (Eq. 4); PReNet (Pang et al., KDD 2023), pair sampling and scoring; FeaWAD (Zhou et al., TNNLS 2021), the network and its loss; the course map, notation table and glossary are in [docs/COURSE.md](../docs/COURSE.md) |
 #
 # The three papers of this course compare themselves with the same handful of weakly-supervised baselines, and
 # in adlab's main table (notebook 11) those baselines rank remarkably well. They are short ideas:
@@ -92,7 +92,7 @@ print(split.counts())
 print(f"test anomaly rate (the AUC-PR of a random score): {split.y_test.mean():.3f}")
 
 # %% [markdown]
-# ## 1. DevNet: the deviation loss (Eq. 1–3)
+# ## 1. DevNet: the deviation loss (Eq. 2–3)
 #
 # A network $\phi: \mathbb R^d\to\mathbb R$ gives a score. DevNet compares it with a *reference* of $l = 5000$
 # scores $r_1,\dots,r_l \sim \mathcal N(0,1)$ drawn afresh for every batch, through a z-score:
@@ -109,8 +109,8 @@ print(f"test anomaly rate (the AUC-PR of a random score): {split.y_test.mean():.
 
 # %%
 def deviation_loss_by_hand(scores, y, generator, n_reference=5000, margin=5.0):
-    """scores (B,), y (B,) in {0, 1} -> per-sample DevNet loss (B,), Eq. 1-3."""
-    r = torch.randn(n_reference, generator=generator)            # Eq. 1: reference scores ~ N(0, 1)
+    """scores (B,), y (B,) in {0, 1} -> per-sample DevNet loss (B,), Eq. 2-3."""
+    r = torch.randn(n_reference, generator=generator)            # the reference scores ~ N(0, 1)
     dev = (scores - r.mean()) / r.std()                          # Eq. 2
     return (1 - y) * dev.abs() + y * torch.clamp(margin - dev, min=0.0)   # Eq. 3
 
