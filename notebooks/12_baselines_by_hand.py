@@ -42,7 +42,7 @@
 import sys, subprocess
 if "google.colab" in sys.modules:  # Colab only: install adlab without touching torch/numpy
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/adlab-course/adlab.git"], check=True)
+                    "git+https://github.com/adlab-course/adlab.git@main"], check=True)
 
 # %%
 import time
