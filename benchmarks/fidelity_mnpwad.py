@@ -61,31 +61,11 @@ TARGETS = {"pendigits": 0.86, "magic.gamma": 0.78}
 
 
 def reference_split(X, y):
-    """The reference code's one fixed split (``train.py``/``utils.py`` at a999d3d, re-written): normals and
-    anomalies each split 60/40 with ``train_test_split(random_state=2024)``, the 40 % split into test/val
-    with ``test_size=0.05/0.40``; MinMax fit on train; the *first* ``ceil(1 %)`` training anomalies are
-    labeled. Pendigits: train 4028/93, val 336/8, test 2350/55, one labeled anomaly."""
-    import math
-    from types import SimpleNamespace
-
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import MinMaxScaler
-
-    Xn, Xa = X[y == 0], X[y == 1]
-    n_tr, n_rest = train_test_split(Xn, test_size=0.4, random_state=2024)
-    a_tr, a_rest = train_test_split(Xa, test_size=0.4, random_state=2024)
-    n_te, n_va = train_test_split(n_rest, test_size=0.05 / 0.4, random_state=2024)
-    a_te, a_va = train_test_split(a_rest, test_size=0.05 / 0.4, random_state=2024)
-    X_train = np.vstack([a_tr, n_tr])          # anomalies first: "the first n_known" are labeled
-    n_known = min(math.ceil(0.01 * len(a_tr)), len(a_tr))
-    y_train = np.zeros(len(X_train), np.int64)
-    y_train[:n_known] = 1
-    sc = MinMaxScaler().fit(X_train)
-    part = lambda n, a: (sc.transform(np.vstack([n, a])), np.r_[np.zeros(len(n)), np.ones(len(a))].astype(int))
-    X_test, y_test = part(n_te, a_te)
-    X_val, y_val = part(n_va, a_va)
-    return SimpleNamespace(X_train=sc.transform(X_train), y_train=y_train, X_test=X_test, y_test=y_test,
-                           X_val=X_val, y_val=y_val)
+    """The reference code's one fixed split: ``weak_split(protocol="mnpwad-reference", random_state=2024)``
+    (the authors' ``split_train_test_val`` + ``semi_setting_ratio``, re-implemented in
+    :func:`adlab.data.protocol.mnpwad_reference_split`). Pendigits: train 4028/93, val 336/8, test 2350/55,
+    one labeled anomaly."""
+    return weak_split(X, y, protocol="mnpwad-reference", random_state=2024)
 
 
 def run_one(X, y, dataset: str, split_seed: int, seed: int, params: dict, use_val: bool,

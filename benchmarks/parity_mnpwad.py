@@ -156,8 +156,11 @@ def verdict(df: pd.DataFrame) -> pd.DataFrame:
         if "adlab+val" in per:
             row["adlab+val mean AP"] = f"{per['adlab+val'].mean():.3f}"
             row["adlab+val − official"] = f"{per['adlab+val'].mean() - off.mean():+.3f}"
+        same_run = "seed" in g and g[g.impl == "official"].seed.notna().all()
         if "adlab" in sec and np.isfinite(sec.get("official", np.nan)):
-            row["s/run adlab ÷ official"] = f"{sec['adlab'] / sec['official']:.2f}"
+            # a ratio only when the official code ran in the same run (same machine, same load)
+            row["s/run adlab ÷ official"] = (f"{sec['adlab'] / sec['official']:.2f}" if same_run else
+                                             "n/a (official times from another run)")
         met = []
         if "adlab" in per:
             met.append(per["adlab"].mean() >= off.mean() and (per["adlab"] - off).min() >= -0.03)
@@ -168,32 +171,39 @@ def verdict(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _with(out: Path, suffix: str) -> Path:
+    """``out`` + suffix (``Path.with_suffix`` would eat the '.gamma' of 'magic.gamma')."""
+    return out.parent / (out.name[:-3] + suffix if out.name.endswith((".md", ".csv")) else out.name + suffix)
+
+
 def report(df: pd.DataFrame, header: str, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out.with_suffix(".csv"), index=False)
+    df.to_csv(_with(out, ".csv"), index=False)
     table, ver = summarise(df), verdict(df)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table.to_string(index=False))
         print(ver.to_string(index=False))
-    out.with_suffix(".md").write_text(header + table.to_markdown(index=False) + "\n\nTargets (issue 12): adlab "
+    _with(out, ".md").write_text(header + table.to_markdown(index=False) + "\n\nTargets (issue 12): adlab "
                                       "mean AP ≥ official on each data set with no split more than 0.03 below; "
                                       "adlab+val ≥ official + 0.02; adlab s/run ≤ official / 3.\n\n"
                                       + (ver.to_markdown(index=False) if len(ver) else "") + "\n")
-    print(f"wrote {out.with_suffix('.csv')} and {out.with_suffix('.md')}")
+    print(f"wrote {_with(out, '.csv')} and {_with(out, '.md')}")
 
 
-def combine(paths, out: Path) -> int:
+def combine(paths, out: Path, note: str = "") -> int:
     """Merge the CSVs of several runs of this script; their .md settings lines are listed."""
     df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
     df = df.drop_duplicates(subset=[c for c in ("dataset", "split_seed", "seed", "prototypes", "impl") if c in df])
     heads = []
     for p in paths:
-        md = Path(p).with_suffix(".md")
+        md = Path(str(p)[:-4] + ".md") if str(p).endswith(".csv") else Path(str(p) + ".md")
         if md.exists():
             heads.append("\n".join(line for line in md.read_text().splitlines() if line.startswith("- ")))
     header = ("# MNPWAD parity: adlab vs the authors' code on identical splits\n\n"
               f"Merged from {len(paths)} runs of `benchmarks/parity_mnpwad.py` (run in parallel, one per part) "
-              "with `--combine`; each run's settings:\n\n" + "\n\n".join(heads) + "\n\n")
+              f"with `python benchmarks/parity_mnpwad.py --combine {' '.join(Path(p).name for p in paths)} "
+              f"--out {out}`; each run's settings:\n\n" + "\n\n".join(heads) + "\n\n"
+              + (f"**Note.** {note}\n\n" if note else ""))
     report(df, header, out)
     return 0
 
@@ -216,10 +226,11 @@ def main(argv=None) -> int:
     ap.add_argument("--combine", nargs="+", default=None, metavar="CSV",
                     help="only merge the per-run CSVs of earlier runs of this script (e.g. one per data set, run in "
                          "parallel) and write the report; each run's settings are listed in it")
+    ap.add_argument("--note", default="", help="a line added to the report (e.g. the machine's load)")
     ap.add_argument("--out", default="benchmarks/results/parity_mnpwad")
     args = ap.parse_args(argv)
     if args.combine:
-        return combine(args.combine, Path(args.out))
+        return combine(args.combine, Path(args.out), args.note)
     torch.set_num_threads(1)
     params = json.loads(args.params)
     off_dir = None if args.no_official else os.environ.get("MNPWAD_OFFICIAL_DIR")
