@@ -86,3 +86,37 @@ def test_bad_arguments_raise_a_clear_value_error(kwargs, match):
 def test_a_draw_that_is_not_callable_is_rejected():
     with pytest.raises(ValueError, match="callable"):
         parameter_explorer("not a function", "p", [1], interactive=False)
+
+
+EXPLORE = """import matplotlib.pyplot as plt
+from adlab.plotting import parameter_explorer
+
+def draw(v, ax):
+    ax.plot([0, 1], [0, v])
+    ax.set(xlabel="x", ylabel="v times x")
+
+parameter_explorer(draw, "v", [1.0, 2.0, 3.0], title="Lines for several slopes")
+plt.show()
+"""
+
+
+def _outputs_in_a_kernel(tmp_path, monkeypatch, fast: bool):
+    pytest.importorskip("ipywidgets")
+    import nbformat
+    from nbclient import NotebookClient
+
+    if fast:
+        monkeypatch.setenv("ADLAB_FAST", "1")
+    else:
+        monkeypatch.delenv("ADLAB_FAST", raising=False)
+    monkeypatch.delenv("ADLAB_STATIC_FIGURES", raising=False)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(EXPLORE)])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return [key for o in nb.cells[0].outputs for key in o.get("data", {})]
+
+
+def test_a_live_kernel_gets_a_slider_and_a_fast_kernel_a_static_grid(tmp_path, monkeypatch):
+    live = _outputs_in_a_kernel(tmp_path, monkeypatch, fast=False)
+    assert "application/vnd.jupyter.widget-view+json" in live and "image/png" not in live, live
+    fast = _outputs_in_a_kernel(tmp_path, monkeypatch, fast=True)
+    assert "image/png" in fast and "application/vnd.jupyter.widget-view+json" not in fast, fast
