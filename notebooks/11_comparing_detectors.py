@@ -277,4 +277,5 @@ if shipped.exists():
 #
 # **Further reading.** Demšar 2006; the main table and the sweeps in docs/RESULTS.md.
 #
-# **Next:** back to [docs/COURSE.md](../docs/COURSE.md) for the course map and the suggested paths.
+# **Next:** [notebook 12](12_baselines_by_hand.ipynb) builds DevNet, Deep SAD, PReNet and FeaWAD by hand; or back to
+# [docs/COURSE.md](../docs/COURSE.md) for the course map and the suggested paths.
