@@ -53,8 +53,8 @@ bench: setup
 # The course as a website: build/book/index.html. Executes every notebook and lab solution
 # (FAST unless BOOK_FULL=1) through a cache in build/jupyter_cache; unchanged notebooks are not rerun.
 $(BOOK_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install -e ".[dev,book]" "$(TORCH_PIN)"
-	touch $(BOOK_STAMP)
+	$(call step,book extra: Sphinx + myst-nb + sphinx-book-theme + selenium,$(BIN)/python -m pip install -e ".[dev,book]" "$(TORCH_PIN)")
+	@touch $(BOOK_STAMP)
 
 book: $(BOOK_STAMP)
 	$(BIN)/python book/build.py

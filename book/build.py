@@ -313,7 +313,7 @@ def api_pages(root: Path) -> dict[str, str]:
 
     # reStructuredText, not MyST: autosummary tables and docstrings are RST (numpydoc through napoleon)
     def table(names):
-        return ".. autosummary::\n   :nosignatures:\n\n" + "\n".join(f"   {n}" for n in names) + "\n"
+        return ".. autosummary::\n   :nosignatures:\n\n" + "\n".join(f"   ~{n}" for n in names) + "\n"
 
     def heading(text, char):
         return f"{text}\n{char * len(text)}\n"

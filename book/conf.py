@@ -43,6 +43,7 @@ extensions = [
 ]
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "_ipynb/**"]
+smartquotes = False  # commands quoted in prose keep their "--options" and quotes
 suppress_warnings = ["myst.header", "mystnb.unknown_mime_type", "misc.highlighting_failure"]
 
 # ---- notebooks: executed with a cache (jupyter-cache), FAST by default ---------------------------
