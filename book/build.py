@@ -371,8 +371,9 @@ def stage(root: Path = ROOT, out: Path | None = None) -> Path:
     for rel in figures:
         files[rel] = (root / rel).read_bytes()
     files["index.md"] = index_page(root, addr)
-    # API pages carry a digest of the package's sources: any docstring change makes Sphinx reread them
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((root / "adlab").rglob("*.py")))).hexdigest()
+    # API pages carry a digest of the package and conf.py: any docstring change makes Sphinx reread them
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in [*sorted((root / "adlab").rglob("*.py")),
+                                                              root / "book" / "conf.py"])).hexdigest()
     files.update({rel: f".. adlab sources {digest[:16]}\n\n{text}" for rel, text in api_pages(root).items()})
     # remove stale files (a notebook renamed or deleted), keep Sphinx's generated API stubs
     if out.exists():

@@ -254,8 +254,8 @@ def browser_problems(base: str, site: Path, shots: Path, pages: list[str]) -> li
                     wait_for(drv, SEARCH_RESULTS, timeout=30)
                 time.sleep(1.0)  # fonts, MathJax
                 drv.save_screenshot(str(shots / f"{name}-{label}.png"))
-                if name == "mnpwad-notebook":
-                    drv.execute_script("const i = document.querySelector('.cell_output img');"
+                if name in ("mnpwad-notebook", "results"):  # and the first figure of the page
+                    drv.execute_script("const i = document.querySelector('.cell_output img, .bd-article img');"
                                        "if (i) i.scrollIntoView({block: 'center'});")
                     time.sleep(0.5)
                     drv.save_screenshot(str(shots / f"{name}-figure-{label}.png"))

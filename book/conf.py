@@ -8,6 +8,7 @@ address from ``[tool.adlab]`` in pyproject.toml, so the Colab and repository but
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -99,5 +100,20 @@ def _skip_sklearn_metadata_requests(app, what, name, obj, skip, options):
     return None
 
 
+_LITERAL = re.compile(r"(``.*?``|`[^`]*`)")
+_PIPES = re.compile(r"(?<![\\\w|])\|(?=\S)([^|`]*?\S)\|(?![\w|])")
+
+
+def _escape_pipes(app, what, name, obj, options, lines):
+    """Docstrings write norms as ``|x|``, which reST reads as an undefined substitution (a broken link
+    in the page). Outside literals and table/line-block rows the pipes are escaped: shown as written."""
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(("|", "+")):
+            continue
+        parts = _LITERAL.split(line)
+        lines[i] = "".join(part if k % 2 else _PIPES.sub(r"\\|\1\\|", part) for k, part in enumerate(parts))
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_sklearn_metadata_requests)
+    app.connect("autodoc-process-docstring", _escape_pipes)
