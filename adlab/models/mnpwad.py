@@ -188,7 +188,9 @@ class MNPWAD(TorchDetector):
       their 0.790, MAGIC Gamma 0.705 vs 0.765 — issue 12's target is missed by 0.07 and 0.06. Their code
       selects its epoch (and clusters) on the labeled validation part; with it, adlab's
       ``fit(X, y, X_val, y_val)`` (``early_stopping=True, init_data="val_normals", patience=15``) reaches
-      0.771 / 0.758 (one seed per split). Without validation labels the gap sits on the splits whose few
+      0.771 / 0.758 (one seed per split). Run interleaved with their code on the same machine
+      (``parity_mnpwad_interleaved.md``, seed 42): 0.726 vs 0.823 and 0.721 vs 0.770, at 0.06× and 0.14×
+      their seconds per run. Without validation labels the gap sits on the splits whose few
       labeled anomalies are untypical (Pendigits split 2: 0.478 vs 0.663) — the per-epoch traces above show
       the good model exists early in training; no label-free rule tried here finds it.
     * Measured and *not* adopted (development splits 100–104, test-AP traces): ``joint_weight_decay=1e-2``
