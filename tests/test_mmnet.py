@@ -42,11 +42,32 @@ def test_score_switch_selects_the_matching_component(easy):
     X, y, _ = easy
     det = MMNet(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, random_state=0, device="cpu").fit(X, y)
     c = det.score_components(X)
-    np.testing.assert_allclose(det.decision_function(X), -(c["s_sum"] + 0.1 * c["s_kl"]), atol=1e-6)
+    m_sum, sd_sum, m_kl, sd_kl = det.score_stats_
+    np.testing.assert_allclose(det.decision_function(X),
+                               -((c["s_sum"] - m_sum) / sd_sum + 0.1 * (c["s_kl"] - m_kl) / sd_kl), atol=1e-5)
     expected = {"sum": -c["s_sum"], "kl": -c["s_kl"], "mse": c["reconstruction"], "full": c["full"]}
     for name, value in expected.items():
         det.set_params(anomaly_score=name)
         np.testing.assert_allclose(det.decision_function(X), value, atol=1e-6)
+
+
+def test_score_statistics_are_those_of_the_unlabeled_training_rows(easy):
+    X, y, _ = easy
+    det = MMNet(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, random_state=0, device="cpu").fit(X, y)
+    c = det.score_components(X[y == 0])
+    np.testing.assert_allclose(det.score_stats_, [c["s_sum"].mean(), c["s_sum"].std(), c["s_kl"].mean(),
+                                                  c["s_kl"].std()], rtol=1e-5, atol=1e-8)
+
+
+def test_score_scaling_none_is_the_literal_eq19_and_ranks_differently_from_standard(easy):
+    X, y, _ = easy
+    kw = dict(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, random_state=0, device="cpu")
+    raw = MMNet(score_scaling="none", **kw).fit(X, y)
+    c = raw.score_components(X)
+    np.testing.assert_allclose(raw.decision_function(X), -(c["s_sum"] + 0.1 * c["s_kl"]), atol=1e-6)
+    std = MMNet(**kw).fit(X, y)   # same seed, same network: only the combination differs
+    np.testing.assert_allclose(std.score_components(X)["s_sum"], c["s_sum"], atol=1e-6)
+    assert not np.allclose(np.argsort(std.decision_function(X)), np.argsort(raw.decision_function(X)))
 
 
 def test_attention_rows_sum_to_one_and_shrunk_rows_renormalise(easy):
@@ -83,7 +104,7 @@ def test_training_separates_the_memory_parts(easy):
 @pytest.mark.parametrize("bad, match", [
     ({"mask": "soft-ish"}, "mask"), ({"anomaly_score": "max"}, "anomaly_score"), ({"memory_size": 7}, "even"),
     ({"batch_sampling": "random"}, "batch_sampling"), ({"labeled_fraction": 1.0}, "labeled_fraction"),
-    ({"kl_reduction": "max"}, "kl_reduction"), ({"addressing": "l2"}, "addressing"),
+    ({"kl_reduction": "max"}, "kl_reduction"), ({"score_scaling": "minmax"}, "score_scaling"), ({"addressing": "l2"}, "addressing"),
     ({"shrink_threshold": 1.5}, "shrink_threshold"), ({"lr_decay": 0.0}, "lr_decay"),
 ])
 def test_bad_options_raise_clear_value_errors(easy, bad, match):

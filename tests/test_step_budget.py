@@ -57,7 +57,7 @@ def test_n_batches_is_one_pass_capped_at_max_steps():
 def test_a_binding_cap_limits_the_steps_of_every_epoch(name, table, monkeypatch):
     X, y = table
     free, capped = StepCounter(monkeypatch), None
-    ONE_PASS[name](random_state=0, device="cpu").fit(X, y)
+    ONE_PASS[name](max_steps_per_epoch=None, random_state=0, device="cpu").fit(X, y)
     n_free = free.n
     capped = StepCounter(monkeypatch)
     ONE_PASS[name](max_steps_per_epoch=2, random_state=0, device="cpu").fit(X, y)
@@ -68,7 +68,7 @@ def test_a_binding_cap_limits_the_steps_of_every_epoch(name, table, monkeypatch)
 @pytest.mark.parametrize("name", list(ONE_PASS))
 def test_a_cap_above_one_pass_leaves_the_scores_unchanged(name, table):
     X, y = table
-    plain = ONE_PASS[name](random_state=0, device="cpu").fit(X, y).decision_function(X)
+    plain = ONE_PASS[name](max_steps_per_epoch=None, random_state=0, device="cpu").fit(X, y).decision_function(X)
     roomy = ONE_PASS[name](max_steps_per_epoch=10_000, random_state=0, device="cpu").fit(X, y).decision_function(X)
     np.testing.assert_array_equal(plain, roomy)
 
@@ -100,3 +100,48 @@ def test_bench_cli_records_the_cap_in_params_and_report(tmp_path, capsys):
     assert "at most 3" in out.with_suffix(".md").read_text()
     assert bench.main([*argv[:-1], "0"]) == 2
     assert "--max-steps-per-epoch" in capsys.readouterr().err
+
+
+#: the default budgets: steps per epoch of the one-pass detectors (score-moving only on tables larger
+#: than cap × batch rows: Donors, Backdoor; not on the main table's small ADBench sets)
+DEFAULT_CAPS = {"MMNet": (MMNet, 100), "DeepSAD": (DeepSAD, 100), "SyntheticAnomalyClassifier": (SyntheticAnomalyClassifier, 20)}
+
+
+@pytest.mark.parametrize("name", list(DEFAULT_CAPS))
+def test_every_one_pass_detector_has_a_default_step_budget(name):
+    cls, cap = DEFAULT_CAPS[name]
+    assert cls().get_params()["max_steps_per_epoch"] == cap
+
+
+def test_with_defaults_the_steps_of_an_epoch_stop_growing_with_the_rows(monkeypatch):
+    """One epoch on 100 rows per step takes the whole pass; on ten times the rows it takes the default cap."""
+    rng = np.random.default_rng(0)
+    counts = {}
+    for n in (2_000, 20_000):
+        X = rng.normal(size=(n, 3)).astype(np.float32)
+        y = np.zeros(n, dtype=np.int64)
+        y[:5] = 1
+        steps = StepCounter(monkeypatch)
+        MMNet(epochs=1, batch_size=100, memory_size=4, memory_dim=2, hidden_dim=4, random_state=0,
+              device="cpu").fit(X, y)
+        counts[n] = steps.n
+    assert counts[2_000] == n_batches(2_000 - 5, 50) == 40
+    assert counts[20_000] == 100
+
+
+def test_the_synthetic_classifier_holds_out_at_most_max_validation_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3_000, 4)).astype(np.float32)
+    y = np.zeros(3_000, dtype=np.int64)
+    y[:20] = 1
+    kw = dict(epochs=1, hidden_dims=(8,), random_state=0, device="cpu")
+    det = SyntheticAnomalyClassifier(max_validation_rows=500, **kw)
+    det._check(y)
+    det._rng = np.random.default_rng(0)
+    train, val = det._split(3_000, y, 3_000)
+    assert abs(len(val) - 500) <= 3 and len(train) + len(val) == 6_000   # the surplus stays in training
+    det = SyntheticAnomalyClassifier(max_validation_rows=None, **kw)
+    det._rng = np.random.default_rng(0)
+    assert len(det._split(3_000, y, 3_000)[1]) == 1_200
+    with pytest.raises(ValueError, match="max_validation_rows"):
+        SyntheticAnomalyClassifier(max_validation_rows=0, **kw).fit(X, y)

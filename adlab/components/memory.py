@@ -31,7 +31,7 @@ __all__ = [
     "LOG_WEIGHT_FLOOR", "memory_logits", "cosine_memory_logits", "attention_weights", "hard_shrinkage", "l1_renormalise",
     "memory_readout", "hard_mask_allowed", "part_sums", "soft_mask_loss", "margin_reconstruction_loss",
     "uniform_kl_loss", "attention_sum_score", "attention_kl_score", "mmnet_score",
-    "MemoryModule",
+    "standardised_mmnet_score", "MemoryModule",
 ]
 
 #: lower bound on log attention weights (finite in float32 even after summing 10^6 of them)
@@ -211,6 +211,23 @@ def mmnet_score(s_sum: torch.Tensor, s_kl: torch.Tensor, score_lambda: float = 0
     ``S_KL`` is in nats and unbounded. (n,) × 2 -> (n,).
     """
     return -(s_sum + score_lambda * s_kl)
+
+
+def standardised_mmnet_score(s_sum: torch.Tensor, s_kl: torch.Tensor, stats, score_lambda: float = 0.1
+                             ) -> torch.Tensor:
+    """Eq. (19) on standardised components: ``S = −(z(S_sum) + λ z(S_KL))`` with
+    ``z(s) = (s − mean) / std`` and ``stats = (mean_sum, std_sum, mean_kl, std_kl)`` measured on the
+    training rows (never on test labels). A std of 0 (a constant component) makes that term 0.
+
+    Why: ``S_sum ∈ [0, 1]`` and ``S_KL`` (nats) live on different scales, so with the raw Eq. (19) the
+    weight ``λ`` means nothing by itself and ``λ S_KL`` can swamp ``S_sum``; the first author's public
+    code (MCM's ``find_best_lambda``) standardises both scores before weighting them with λ. On
+    standardised scores λ = 0.1 gives ``S_KL`` a tenth of ``S_sum``'s weight. (n,) × 2 -> (n,).
+    """
+    m_sum, sd_sum, m_kl, sd_kl = (float(v) for v in stats)
+    z_sum = (s_sum - m_sum) / sd_sum if sd_sum > 0 else torch.zeros_like(s_sum)
+    z_kl = (s_kl - m_kl) / sd_kl if sd_kl > 0 else torch.zeros_like(s_kl)
+    return -(z_sum + score_lambda * z_kl)
 
 
 # --------------------------------------------------------------------------- module

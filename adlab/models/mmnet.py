@@ -60,7 +60,7 @@ from torch import nn
 
 from ..components.memory import (
     MemoryModule, attention_kl_score, attention_sum_score, hard_mask_allowed, margin_reconstruction_loss,
-    mmnet_score, soft_mask_loss, uniform_kl_loss,
+    mmnet_score, soft_mask_loss, standardised_mmnet_score, uniform_kl_loss,
 )
 from ..components.networks import fp32, mlp
 from ..components.sampling import BalancedBatchSampler
@@ -71,6 +71,9 @@ __all__ = ["MemoryAutoencoder", "MMNet"]
 _MASKS = ("soft", "hard", "none")
 _SCORES = ("full", "sum", "kl", "mse")
 _SAMPLING = ("balanced", "shuffle")
+_SCALINGS = ("standard", "none")
+#: at most this many unlabeled training rows (a seeded random subset) give the score statistics
+_STATS_ROWS = 65536
 
 
 def _warn_renamed_score() -> None:
@@ -139,14 +142,16 @@ class MMNet(TorchDetector):
     """
 
     requires_labeled_anomalies = True
+    _fitted_state = ("score_stats_",)
 
     def __init__(self, memory_size: int = 128, memory_dim: int = 64, hidden_dim: int = 128,
                  shrink_threshold: float | None = None, addressing: str = "dot", temperature: float = 0.1,
                  margin: float = 5.0, lambda_mask: float = 1.0,
-                 lambda_kl: float = 1e-4, kl_reduction: str = "mean", score_lambda: float = 0.1,
+                 lambda_kl: float = 1e-4, kl_reduction: str = "mean", kl_log_eps: float = 0.0,
+                 score_lambda: float = 0.1, score_scaling: str = "standard",
                  mask: str = "soft", anomaly_score: str = "full", batch_sampling: str = "balanced",
                  labeled_fraction: float = 0.5, epochs: int = 50, batch_size: int = 256, lr: float = 1e-3,
-                 lr_decay: float = 0.98, weight_decay: float = 1e-5, max_steps_per_epoch: int | None = None,
+                 lr_decay: float = 0.98, weight_decay: float = 1e-5, max_steps_per_epoch: int | None = 100,
                  score_batch_size: int = 65536,
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
                  verbose: int = 0, **deprecated):
@@ -165,7 +170,9 @@ class MMNet(TorchDetector):
         self.lambda_mask = lambda_mask
         self.lambda_kl = lambda_kl
         self.kl_reduction = kl_reduction
+        self.kl_log_eps = kl_log_eps
         self.score_lambda = score_lambda
+        self.score_scaling = score_scaling
         self.mask = mask
         self.anomaly_score = anomaly_score
         self.batch_sampling = batch_sampling
@@ -194,6 +201,7 @@ class MMNet(TorchDetector):
         super()._check_params()
         check_choice("mask", self.mask, _MASKS)
         check_choice("anomaly_score", self.anomaly_score, _SCORES)
+        check_choice("score_scaling", self.score_scaling, _SCALINGS)
         check_choice("batch_sampling", self.batch_sampling, _SAMPLING)
         check_choice("addressing ('dot' is Eq. 3)", self.addressing, ("dot", "cosine"))
         check_number("temperature", self.temperature, strict=True)
@@ -236,7 +244,8 @@ class MMNet(TorchDetector):
         allowed = hard_mask_allowed(lab, k, int(self.memory_size) - k) if self.mask == "hard" else None
         out = net(xb, allowed)
         rec = margin_reconstruction_loss(xb, out["x_hat"], lab, float(self.margin)).mean()
-        kl = uniform_kl_loss(out["log_w"], self.kl_reduction, allowed).mean()
+        log_w = out["log_w"] if not float(self.kl_log_eps) > 0 else torch.log(out["w"] + float(self.kl_log_eps))
+        kl = uniform_kl_loss(log_w, self.kl_reduction, allowed).mean()
         if self.mask == "soft":
             mask = soft_mask_loss(out["w"], lab, k).mean()
         else:
@@ -299,6 +308,19 @@ class MMNet(TorchDetector):
                          names=("loss", "rec", "mask", "kl", "w_u_unlabeled", "w_l_labeled"),
                          on_epoch_start=start_epoch, on_epoch_end=end_epoch)
         net.eval()
+        self._fit_score_stats(X, y)
+
+    def _fit_score_stats(self, X: np.ndarray, y: np.ndarray) -> None:
+        """``score_stats_`` = (mean, std) of ``S_sum`` and of ``S_KL`` over the unlabeled training rows
+        (a seeded subset of at most 65,536), for the standardised Eq. (19)."""
+        rows = np.flatnonzero(y == 0)
+        if rows.size == 0:
+            rows = np.arange(len(y))
+        if rows.size > _STATS_ROWS:
+            rows = np.sort(self._rng.choice(rows, _STATS_ROWS, replace=False))
+        self.score_stats_ = np.zeros(4)  # placeholder so the components below can be computed
+        c = self._map_batches(X[rows], self._components_batch)
+        self.score_stats_ = np.array([c["s_sum"].mean(), c["s_sum"].std(), c["s_kl"].mean(), c["s_kl"].std()])
 
     # ------------------------------------------------------------------ scoring
     def _components_batch(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -308,8 +330,10 @@ class MMNet(TorchDetector):
         s_sum = attention_sum_score(out["w"], self.n_normal_items_)
         s_kl = attention_kl_score(out["log_w"])
         mse = fp32(lambda a, b: (a - b).pow(2).mean(dim=1), out["x_hat"], x)
-        return {"s_sum": s_sum, "s_kl": s_kl, "reconstruction": mse,
-                "full": mmnet_score(s_sum, s_kl, float(self.score_lambda))}
+        lam = float(self.score_lambda)
+        full = (standardised_mmnet_score(s_sum, s_kl, self.score_stats_, lam) if self.score_scaling == "standard"
+                else mmnet_score(s_sum, s_kl, lam))
+        return {"s_sum": s_sum, "s_kl": s_kl, "reconstruction": mse, "full": full}
 
     def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
         c = self._components_batch(x)

@@ -131,9 +131,14 @@ class SyntheticAnomalyClassifier(TorchDetector):
         ``fit(X, y, X_val, y_val)``, criterion (1 − AUC-PR) + (1 − AUC-ROC), the rule shared with MNPWAD
         and RoSAS (:class:`adlab.components.training.EarlyStopping`); the held-out loss is then only
         logged. ``X_val`` passed without it is ignored (with a warning), never used silently.
-    max_steps_per_epoch : ``None`` (default: an epoch is one pass over the training rows) or a cap on the
-        steps of an epoch (then each epoch trains on that many batches of a fresh permutation) — an adlab
-        budget for large tables such as Donors; it changes nothing on tables smaller than cap × batch rows.
+    max_steps_per_epoch : cap on the steps of an epoch (default 20; ``None``: an epoch is one pass over the
+        training rows). When it binds, each epoch trains on that many batches of a fresh permutation — an
+        adlab budget so that a fit's cost does not grow with the table: 20 × 1024 rows per epoch changes
+        nothing on tables whose training part (real + synthetic) is under ≈ 20k rows, which holds for the
+        main table's small ADBench sets (at most 17 steps there) but not for Donors (score-moving there).
+    max_validation_rows : at most this many held-out rows (default 8192; ``None``: no limit); when
+        ``validation_fraction`` would hold out more, each group's share is scaled down and the surplus
+        stays in training, so the per-epoch validation pass does not grow with the table either.
     binary_columns : ``"bernoulli"`` or ``"uniform"`` (see :func:`sample_uniform_box`).
 
     Inputs are mapped to the training box ([0, 1] per feature) before the network; rows outside it are
@@ -146,8 +151,8 @@ class SyntheticAnomalyClassifier(TorchDetector):
     def __init__(self, synthetic_ratio: float = 1.0, box_margin: float = 0.0, loss: str = "bce",
                  hidden_dims: tuple = (500, 500), epochs: int = 200, batch_size: int = 1024, lr: float = 1e-3,
                  weight_decay: float = 1e-2, validation_fraction: float = 0.2, patience: int = 7,
-                 early_stopping: bool = False, binary_columns: str = "bernoulli", max_steps_per_epoch: int | None = None,
-                 contamination: float = 0.1,
+                 early_stopping: bool = False, binary_columns: str = "bernoulli", max_steps_per_epoch: int | None = 20,
+                 max_validation_rows: int | None = 8192, contamination: float = 0.1,
                  random_state: int | None = None, device: str = "auto", verbose: int = 0):
         self.synthetic_ratio = synthetic_ratio
         self.box_margin = box_margin
@@ -162,6 +167,7 @@ class SyntheticAnomalyClassifier(TorchDetector):
         self.early_stopping = early_stopping
         self.binary_columns = binary_columns
         self.max_steps_per_epoch = max_steps_per_epoch
+        self.max_validation_rows = max_validation_rows
         self.contamination = contamination
         self.random_state = random_state
         self.device = device
@@ -185,12 +191,18 @@ class SyntheticAnomalyClassifier(TorchDetector):
             if int(v) != v or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         check_max_steps(self.max_steps_per_epoch)
+        if self.max_validation_rows is not None:
+            v = self.max_validation_rows
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"max_validation_rows must be a positive integer or None, got {v!r}")
         if self.synthetic_ratio == 0 and not (y == 1).any():
             raise ValueError("no labeled anomalies and synthetic_ratio=0: the anomaly class would be empty")
 
     def _split(self, n_real: int, y_real: np.ndarray, n_syn: int) -> tuple[np.ndarray, np.ndarray]:
         """Train/validation row indices into [real rows, synthetic rows], stratified by group."""
         f = float(self.validation_fraction)
+        if self.max_validation_rows is not None and f * (n_real + n_syn) > int(self.max_validation_rows):
+            f = int(self.max_validation_rows) / (n_real + n_syn)   # the surplus stays in training
         groups = [np.flatnonzero(y_real == 0), np.flatnonzero(y_real == 1), n_real + np.arange(n_syn)]
         train, val = [], []
         for k, idx in enumerate(groups):
