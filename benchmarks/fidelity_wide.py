@@ -97,8 +97,8 @@ def run(args) -> pd.DataFrame:
         prev = pd.read_csv(out)
         done = {tuple(r) for r in prev[KEY].astype(str).itertuples(index=False)}
     X, y = load(Path(args.data), args.max_rows)
-    for protocol in args.protocols:
-        for seed in args.seeds:
+    for seed in args.seeds:           # seed-major: a partial run covers every protocol for the first seeds
+        for protocol in args.protocols:
             todo = [m for m in args.methods
                     if (protocol, m, str(seed), str(args.max_rows or "full"), str(args.fast)) not in done]
             if not todo:

@@ -25,6 +25,35 @@ def test_defaults_are_the_papers():
     assert (p["mask"], p["anomaly_score"], p["addressing"], p["kl_reduction"]) == ("soft", "full", "dot", "mean")
 
 
+def test_defaults_that_keep_large_tables_from_collapsing():
+    """Decision 13 (issue 13): a step budget, weight decay that holds the code norm, a KL loss bounded below,
+    and Eq. (19) on standardised components."""
+    p = MMNet().get_params()
+    assert (p["max_steps_per_epoch"], p["weight_decay"], p["kl_log_eps"], p["score_scaling"]) == (100, 1e-2, 1e-12, "standard")
+
+
+def test_the_kl_loss_is_bounded_below_however_large_the_logits():
+    from adlab.components.memory import attention_weights, uniform_kl_loss
+
+    logits = torch.tensor([[0.0, 1e3, -1e6, 5e7]])
+    w, log_w = attention_weights(logits)
+    exact = uniform_kl_loss(log_w).item()
+    bounded = uniform_kl_loss(torch.log(w + 1e-12)).item()
+    assert exact < -1e6                      # the exact form runs away with the logits ...
+    assert bounded >= np.log(1e-12) + np.log(4) - 1e-3   # ... log(w + ε) cannot go below log ε + log N
+
+
+def test_the_kl_gradient_vanishes_once_the_attention_saturates_with_the_default_eps():
+    from adlab.components.memory import attention_weights, uniform_kl_loss
+
+    for eps, expect_zero in ((1e-12, True), (0.0, False)):
+        logits = torch.tensor([[0.0, 200.0, -50.0, 100.0]], requires_grad=True)
+        w, log_w = attention_weights(logits)
+        lw = torch.log(w + eps) if eps else log_w
+        uniform_kl_loss(lw).sum().backward()
+        assert (logits.grad.abs().max().item() < 1e-9) is expect_zero
+
+
 @pytest.mark.parametrize("switch", [
     {"mask": "soft"}, {"mask": "hard"}, {"mask": "none"},
     {"anomaly_score": "full"}, {"anomaly_score": "sum"}, {"anomaly_score": "kl"}, {"anomaly_score": "mse"},

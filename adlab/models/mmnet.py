@@ -27,12 +27,12 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
    Reconstruction error: the L2 norm, not squared (Eq. 13). Margin ``a = 5`` kept (see the note on
    small D in :func:`~adlab.components.memory.margin_reconstruction_loss`).
 7. Optimiser: Adam, lr 1e-3, ``ExponentialLR(gamma=lr_decay=0.98)`` stepped once per epoch,
-   weight decay 1e-5, 50 epochs, batch 256 — the paper gives none of these numbers (the authors' MCM
-   code uses Adam + ExponentialLR(0.98) + weight decay 1e-5).
+   **weight decay 1e-2** (see 13), 50 epochs, batch 256 — the paper gives none of these numbers (the
+   authors' MCM code uses Adam + ExponentialLR(0.98) + weight decay 1e-5, adlab's default until issue 13).
 8. Batches: **balanced** by default (``batch_sampling="balanced"``): ``labeled_fraction=0.5`` of each
    batch are labeled anomalies drawn with replacement (DevNet-style), the rest unlabeled rows; an
-   epoch is ``ceil(n_unlabeled / b_u)`` steps (at most ``max_steps_per_epoch`` when set: an adlab
-   budget for large tables such as Donors, off by default). ``"shuffle"`` is plain shuffling of all rows. The
+   epoch is ``ceil(n_unlabeled / b_u)`` steps, at most ``max_steps_per_epoch=100`` (an adlab budget,
+   see 13; it binds only above ≈ 12,800 unlabeled rows, so not on the main table's small ADBench sets). ``"shuffle"`` is plain shuffling of all rows. The
    paper does not say; with 30 labels in thousands of rows, shuffling leaves most batches without
    a single labeled anomaly and the memory parts barely separate.
 9. Ablations as switches: ``mask="soft"`` (Eq. 8/14), ``"hard"`` (unlabeled queries address only
@@ -42,13 +42,35 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
    variant addresses the whole memory. ``anomaly_score="full"`` (Eq. 19), ``"sum"`` (``−S_sum``), ``"kl"``
    (``−S_KL``) or ``"mse"`` (mean squared reconstruction error) — Table IV.
 10. ``λ = score_lambda = 0.1`` is fixed (never tuned on test labels). ``S_sum ∈ [0, 1]`` but
-    ``S_KL`` is in unbounded nats, so ``λ S_KL`` can dominate; ``score_components`` exposes both.
+    ``S_KL`` is in unbounded nats, so with the raw Eq. (19) ``λ S_KL`` dominated (the combined score was
+    below ``−S_sum`` in 12 of 13 runs of issue 13). By default (``score_scaling="standard"``) Eq. (19)
+    combines the components standardised with their mean and std over the unlabeled *training* rows
+    (``score_stats_``): ``S = −(z(S_sum) + λ z(S_KL))``, as the first author's public code (MCM's
+    ``find_best_lambda``) standardises two scores before weighting them; λ = 0.1 then means a tenth of the
+    weight. ``score_scaling="none"`` is the literal Eq. (19); ``score_components`` exposes both parts.
 11. Inference is read-only: the memory is frozen at test time (the paper's online update is future work).
 12. ``addressing="dot"`` is Eq. (3). With a ReLU encoder ``‖z‖`` grows linearly with the distance of
     an input from the data, so dot-product attention of far-away *unknown* anomalies is *more* peaked,
     not flatter, and ``S_KL`` calls them familiar — the opposite of §III-G's argument. The option
     ``addressing="cosine"`` (MemAE paper's similarity, logits ``cos/temperature``, ``temperature=0.1``)
     bounds the logits; ``benchmarks/fidelity_mmnet.py`` compares the two on unseen anomaly types.
+13. Large tables (issue 13, UNSW-NB15 Backdoor, 95k × 196). With 1e-5 weight decay and one pass over the
+    data per epoch, MMNet got *worse with more rows* and collapsed at full size (AUC-PR 0.04, ``S_sum``
+    constant, median ``‖z‖`` ≈ 6·10⁵, the KL loss −7·10⁷). Cause: ``L_KL = mean_j log w_j`` has the
+    logit gradient ``1/N − w_j``, which does **not** vanish when the attention saturates (the mask and
+    reconstruction gradients do), and a larger ``‖z‖·‖m‖`` always lowers it; Adam turns even a tiny but
+    steady gradient into lr-sized steps, so the code norm grows with the number of optimizer steps, i.e.
+    with the rows. Measured one change at a time (dev seed 100, MMNet protocol, default score;
+    AUC-PR on a 20k-row stratified subsample → on the full table; ``benchmarks/results/mmnet_wide_dev.md``):
+    the step budget alone (100 steps/epoch) 0.80 → 0.57 — bounded but still falling; cosine addressing
+    (bounded logits, T = 0.1) 0.36 → 0.51 — rejected, ``S_sum`` separates the parts poorly on this table;
+    ``log(w + 1e-12)`` in the KL loss (MemAE's code computes its attention logs this way, which bounds
+    the loss below by ``log 1e-12`` and stops its gradient once a weight underflows) ? → 0.79; weight decay
+    1e-2 (holds the parameter norms against the λ_KL-weighted pull) 0.85 → 0.84. Defaults now: the step
+    budget, weight decay 1e-2 and ``kl_log_eps=1e-12`` (``kl_log_eps=0`` is the exact log-softmax of
+    before); the score's ``S_KL`` keeps the log-softmax. On the main table's small ADBench sets (3 seeds,
+    MNPWAD protocol) the new defaults did not lower MMNet (see ``mmnet_wide_dev.md``). These defaults are
+    score-moving on every table.
 """
 from __future__ import annotations
 
@@ -121,7 +143,11 @@ class MMNet(TorchDetector):
     margin : ``a`` of Eq. (12) for labeled anomalies' reconstruction error.
     lambda_mask, lambda_kl : ``λ_m`` and ``λ_KL`` of Eq. (11).
     kl_reduction : ``"mean"`` (Eq. 15) or ``"sum"`` (literal Eq. 16).
+    kl_log_eps : ``ε`` of ``log(w + ε)`` in the KL loss (MemAE's code habit; bounds the loss below, see
+        Decision 13); ``0`` uses the exact log-softmax.
     score_lambda : ``λ`` of Eq. (19).
+    score_scaling : ``"standard"`` (Eq. 19 on components standardised with training statistics,
+        Decision 10) or ``"none"`` (the literal Eq. 19).
     mask : ``"soft"`` | ``"hard"`` | ``"none"`` (Table III ablation).
     anomaly_score : ``"full"`` | ``"sum"`` | ``"kl"`` | ``"mse"`` (Table IV ablation). Called ``score``
         until this release, which shadowed scikit-learn's ``score(X, y)`` method (``cross_val_score``
@@ -129,12 +155,13 @@ class MMNet(TorchDetector):
     batch_sampling : ``"balanced"`` | ``"shuffle"``; ``labeled_fraction`` of a balanced batch are
         labeled anomalies (with replacement).
     epochs, batch_size, lr, lr_decay, weight_decay : optimisation (Adam + ExponentialLR per epoch).
-    max_steps_per_epoch : ``None`` (default: an epoch is one pass over the unlabeled rows) or a cap on
-        the steps of an epoch — changes nothing on tables smaller than cap × batch rows.
+    max_steps_per_epoch : cap on the steps of an epoch (default 100; ``None``: an epoch is one pass over
+        the unlabeled rows) — changes nothing on tables with fewer than cap × 128 unlabeled rows.
     score_batch_size : rows per scoring batch.
     contamination, random_state, device, verbose : the adlab contract.
 
-    After ``fit``: ``modules_ = {"net": MemoryAutoencoder}``, ``history_`` with per-epoch
+    After ``fit``: ``modules_ = {"net": MemoryAutoencoder}``, ``score_stats_`` (4,) = mean and std of
+    ``S_sum`` and of ``S_KL`` on the unlabeled training rows, ``history_`` with per-epoch
     ``loss, rec, mask, kl, w_u_unlabeled, w_l_labeled, lr``.
 
     Validation data: MMNet has no validation-based model selection (the paper describes none), so
@@ -147,11 +174,11 @@ class MMNet(TorchDetector):
     def __init__(self, memory_size: int = 128, memory_dim: int = 64, hidden_dim: int = 128,
                  shrink_threshold: float | None = None, addressing: str = "dot", temperature: float = 0.1,
                  margin: float = 5.0, lambda_mask: float = 1.0,
-                 lambda_kl: float = 1e-4, kl_reduction: str = "mean", kl_log_eps: float = 0.0,
+                 lambda_kl: float = 1e-4, kl_reduction: str = "mean", kl_log_eps: float = 1e-12,
                  score_lambda: float = 0.1, score_scaling: str = "standard",
                  mask: str = "soft", anomaly_score: str = "full", batch_sampling: str = "balanced",
                  labeled_fraction: float = 0.5, epochs: int = 50, batch_size: int = 256, lr: float = 1e-3,
-                 lr_decay: float = 0.98, weight_decay: float = 1e-5, max_steps_per_epoch: int | None = 100,
+                 lr_decay: float = 0.98, weight_decay: float = 1e-2, max_steps_per_epoch: int | None = 100,
                  score_batch_size: int = 65536,
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
                  verbose: int = 0, **deprecated):
@@ -206,6 +233,7 @@ class MMNet(TorchDetector):
         check_choice("addressing ('dot' is Eq. 3)", self.addressing, ("dot", "cosine"))
         check_number("temperature", self.temperature, strict=True)
         check_choice("kl_reduction ('mean' is Eq. 15, 'sum' Eq. 16)", self.kl_reduction, ("mean", "sum"))
+        check_number("kl_log_eps", self.kl_log_eps)
         if int(self.memory_size) < 2 or int(self.memory_size) % 2:
             raise ValueError(f"memory_size must be an even integer ≥ 2 (split equally into K and L), "
                              f"got {self.memory_size}")
