@@ -113,12 +113,23 @@ def report() -> str:
     if not sm.empty:
         sm["params"] = sm["params"].map(lambda p: json.dumps(p, sort_keys=True))
         t = sm.pivot_table(index="ds", columns="tag", values="full", aggfunc="mean")
-        n = sm.groupby("tag")["seed"].nunique()
+        n = sm.pivot_table(index="ds", columns="tag", values="seed", aggfunc="count")
         lines += ["## Main table's small ADBench sets (MNPWAD protocol): mean AUC-PR of the default score", "",
-                  t.to_markdown(floatfmt=".3f"), "",
-                  "Mean over data sets: " + ", ".join(f"{k} {v:.3f}" for k, v in t.mean().items())
-                  + "; seeds per tag: " + ", ".join(f"{k} {v}" for k, v in n.items()) + ".", "",
-                  "Tags: " + "; ".join(f"`{k}` = {v}" for k, v in
+                  "Cells: mean over the seeds run (their number in brackets).", "",
+                  t.round(3).astype(str).where(t.notna(), "–").add(" (").add(n.fillna(0).astype(int).astype(str))
+                  .add(")").where(t.notna(), "–").to_markdown(), ""]
+        if "before" in set(sm["tag"]):
+            base = sm[sm["tag"] == "before"].set_index(["ds", "seed"])["full"]
+            lines += ["Paired with `before` on the same (data set, seed) cells:", ""]
+            for tag in [x for x in dict.fromkeys(sm["tag"]) if x != "before"]:
+                cur = sm[sm["tag"] == tag].set_index(["ds", "seed"])["full"]
+                common = cur.index.intersection(base.index)
+                if len(common):
+                    d = cur[common] - base[common]
+                    lines.append(f"* `{tag}`: {len(common)} cells, mean {cur[common].mean():.3f} vs {base[common].mean():.3f} "
+                                 f"(difference {d.mean():+.3f}; lower in {int((d < 0).sum())} of {len(common)})")
+            lines.append("")
+        lines += ["Tags: " + "; ".join(f"`{k}` = {v}" for k, v in
                                        sm.drop_duplicates("tag").set_index("tag")["params"].items()), ""]
     return "\n".join(lines)
 

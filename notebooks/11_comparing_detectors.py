@@ -194,8 +194,8 @@ print("checks passed")
 #   Kill the job at any time; the same command resumes where it stopped.
 # * `--methods`, `--datasets`, `--seeds 0 1 2`, `--protocol rosas` narrow or change the grid;
 #   `--max-samples 20000` subsamples big files (recorded in the CSV) for a quick CPU run;
-#   `--max-steps-per-epoch 100` caps the one-pass epochs of MMNet, DeepSAD and the synthetic-anomaly
-#   classifier on large tables such as donors (2,900 steps per epoch otherwise) and is a no-op on small ones.
+#   `--max-steps-per-epoch N` overrides the default step budgets of MMNet, DeepSAD and the synthetic-anomaly
+#   classifier (100, 100 and 20 steps per epoch; they bind only on large tables such as donors).
 # * Next to each report the bench draws `<experiment>-ranks.png` (and `<experiment>-sweep.png` for sweeps).
 #   Every full run shipped with the repository is collected in `docs/RESULTS.md`.
 # * In the report, look at the **average rank** and the **p-values** before the averages: a method that wins big
@@ -282,7 +282,7 @@ if shipped.exists():
 
 # %% [markdown]
 # <!-- BEGIN section: wide tables (issue 13) -->
-# ## 7. A large, wide table under three papers' protocols
+# ## Appendix: a large, wide table under three papers' protocols
 #
 # All three papers report UNSW-NB15 Backdoor (95,329 × 196). `benchmarks/fidelity_wide.py` runs the nine
 # detectors with their defaults under each paper's protocol (MNPWAD: 1 % of the training anomalies labeled;
@@ -291,7 +291,7 @@ if shipped.exists():
 # same labels, so a detector far below its paper while others reach theirs points at the detector, not the
 # data. Second, the `LogReg floor` row — a logistic regression of labeled vs unlabeled rows — is what the weak
 # labels give with no deep model at all; a detector below it is not using them well. The companion
-# `benchmarks/scaling.py` measures the price: CPU seconds per fit from 10k to 600k rows, flat above a few ten
+# `benchmarks/fit_scaling.py` measures the price: CPU seconds per fit from 10k to 600k rows, flat above a few ten
 # thousand rows for every detector with a step budget.
 
 # %%
@@ -303,7 +303,7 @@ if wide_csv.exists():
     print(wide.pivot_table(index="method", columns="protocol", values="auc_pr", aggfunc="mean").round(3).to_markdown())
 else:
     print("not produced yet: python benchmarks/fidelity_wide.py")
-scaling_csv = results_dir / "scaling.csv"
+scaling_csv = results_dir / "fit_scaling.csv"
 if scaling_csv.exists():
     sc = pd.read_csv(scaling_csv)
     print(sc[sc["status"] == "ok"].pivot_table(index="method", columns="rows", values="fit_cpu_s").round(0).to_markdown())

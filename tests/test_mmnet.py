@@ -29,7 +29,7 @@ def test_defaults_that_keep_large_tables_from_collapsing():
     """Decision 13 (issue 13): a step budget, weight decay that holds the code norm, a KL loss bounded below,
     and Eq. (19) on standardised components."""
     p = MMNet().get_params()
-    assert (p["max_steps_per_epoch"], p["weight_decay"], p["kl_log_eps"], p["score_scaling"]) == (100, 1e-2, 1e-12, "standard")
+    assert (p["max_steps_per_epoch"], p["weight_decay"], p["kl_log_eps"], p["score_scaling"]) == (100, 1e-5, 1e-12, "standard")
 
 
 def test_the_kl_loss_is_bounded_below_however_large_the_logits():

@@ -27,8 +27,9 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
    Reconstruction error: the L2 norm, not squared (Eq. 13). Margin ``a = 5`` kept (see the note on
    small D in :func:`~adlab.components.memory.margin_reconstruction_loss`).
 7. Optimiser: Adam, lr 1e-3, ``ExponentialLR(gamma=lr_decay=0.98)`` stepped once per epoch,
-   **weight decay 1e-2** (see 13), 50 epochs, batch 256 — the paper gives none of these numbers (the
-   authors' MCM code uses Adam + ExponentialLR(0.98) + weight decay 1e-5, adlab's default until issue 13).
+   weight decay 1e-5, 50 epochs, batch 256 — the paper gives none of these numbers (the authors' MCM
+   code uses Adam + ExponentialLR(0.98) + weight decay 1e-5). Weight decay 1e-2 was tried in issue 13
+   and rejected (see 13).
 8. Batches: **balanced** by default (``batch_sampling="balanced"``): ``labeled_fraction=0.5`` of each
    batch are labeled anomalies drawn with replacement (DevNet-style), the rest unlabeled rows; an
    epoch is ``ceil(n_unlabeled / b_u)`` steps, at most ``max_steps_per_epoch=100`` (an adlab budget,
@@ -54,23 +55,26 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
     not flatter, and ``S_KL`` calls them familiar — the opposite of §III-G's argument. The option
     ``addressing="cosine"`` (MemAE paper's similarity, logits ``cos/temperature``, ``temperature=0.1``)
     bounds the logits; ``benchmarks/fidelity_mmnet.py`` compares the two on unseen anomaly types.
-13. Large tables (issue 13, UNSW-NB15 Backdoor, 95k × 196). With 1e-5 weight decay and one pass over the
-    data per epoch, MMNet got *worse with more rows* and collapsed at full size (AUC-PR 0.04, ``S_sum``
-    constant, median ``‖z‖`` ≈ 6·10⁵, the KL loss −7·10⁷). Cause: ``L_KL = mean_j log w_j`` has the
-    logit gradient ``1/N − w_j``, which does **not** vanish when the attention saturates (the mask and
-    reconstruction gradients do), and a larger ``‖z‖·‖m‖`` always lowers it; Adam turns even a tiny but
-    steady gradient into lr-sized steps, so the code norm grows with the number of optimizer steps, i.e.
-    with the rows. Measured one change at a time (dev seed 100, MMNet protocol, default score;
-    AUC-PR on a 20k-row stratified subsample → on the full table; ``benchmarks/results/mmnet_wide_dev.md``):
-    the step budget alone (100 steps/epoch) 0.80 → 0.57 — bounded but still falling; cosine addressing
-    (bounded logits, T = 0.1) 0.36 → 0.51 — rejected, ``S_sum`` separates the parts poorly on this table;
-    ``log(w + 1e-12)`` in the KL loss (MemAE's code computes its attention logs this way, which bounds
-    the loss below by ``log 1e-12`` and stops its gradient once a weight underflows) ? → 0.79; weight decay
-    1e-2 (holds the parameter norms against the λ_KL-weighted pull) 0.85 → 0.84. Defaults now: the step
-    budget, weight decay 1e-2 and ``kl_log_eps=1e-12`` (``kl_log_eps=0`` is the exact log-softmax of
-    before); the score's ``S_KL`` keeps the log-softmax. On the main table's small ADBench sets (3 seeds,
-    MNPWAD protocol) the new defaults did not lower MMNet (see ``mmnet_wide_dev.md``). These defaults are
-    score-moving on every table.
+13. Large tables (issue 13, UNSW-NB15 Backdoor, 95k × 196). With one pass over the data per epoch,
+    MMNet got *worse with more rows* and collapsed at full size (AUC-PR 0.04, ``S_sum`` constant, median
+    ``‖z‖`` ≈ 6·10⁵, the KL loss −7·10⁷). Cause: ``L_KL = mean_j log w_j`` has the logit gradient
+    ``1/N − w_j``, which does **not** vanish when the attention saturates (the mask and reconstruction
+    gradients do), and a larger ``‖z‖·‖m‖`` always lowers it; Adam turns even a tiny but steady gradient
+    into lr-sized steps, so the code norm grows with the number of optimizer steps, i.e. with the rows.
+    Measured one change at a time (``benchmarks/results/mmnet_wide_dev.md``; dev seed 100, MMNet
+    protocol, AUC-PR on a 20k-row stratified subsample → the full table):
+    the step budget alone (100 steps/epoch): 0.80 → 0.57, bounded but still falling; cosine addressing
+    (bounded logits, T = 0.1): 0.36 → 0.51, rejected (``S_sum`` separates the parts poorly here);
+    weight decay 1e-2: 0.85 → 0.84, but it pins the logits near 0 on small tables (annthyroid's score
+    became constant, AUC-ROC 0.50; unlabeled rows no longer prefer ``M_u``), rejected; weight decay 1e-3
+    with the bounded log: 0.80 → 0.65, falls, rejected; **``log(w + 1e-12)`` in the KL loss**: 0.69 →
+    0.79, kept (``kl_log_eps=1e-12``). It is how MemAE's public code takes the log of attention weights
+    (its entropy loss uses ``log(ŵ + 1e-12)``; the authors' MCM code carries MemAE's memory interface, so
+    MMNet was probably built on it — a guess); it bounds the loss below by ``log 1e-12`` per item and its
+    gradient vanishes once a weight underflows, so the runaway stops by itself. ``kl_log_eps=0`` is the
+    exact log-softmax of before; the score's ``S_KL`` keeps the exact log-softmax. Defaults since issue
+    13: the step budget (Decision 8), ``kl_log_eps=1e-12`` and the standardised Eq. (19) (Decision 10);
+    score-moving on every table (the step budget only on tables above ≈ 12,800 unlabeled rows).
 """
 from __future__ import annotations
 
@@ -178,7 +182,7 @@ class MMNet(TorchDetector):
                  score_lambda: float = 0.1, score_scaling: str = "standard",
                  mask: str = "soft", anomaly_score: str = "full", batch_sampling: str = "balanced",
                  labeled_fraction: float = 0.5, epochs: int = 50, batch_size: int = 256, lr: float = 1e-3,
-                 lr_decay: float = 0.98, weight_decay: float = 1e-2, max_steps_per_epoch: int | None = 100,
+                 lr_decay: float = 0.98, weight_decay: float = 1e-5, max_steps_per_epoch: int | None = 100,
                  score_batch_size: int = 65536,
                  contamination: float = 0.1, random_state: int | None = None, device: str = "auto",
                  verbose: int = 0, **deprecated):

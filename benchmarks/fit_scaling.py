@@ -13,7 +13,7 @@ A detector whose epoch is a pass over the data (MMNet, DeepSAD, the synthetic-an
 has a default step budget (``max_steps_per_epoch``), so above a few ten thousand rows its step count
 stays flat and only the linear parts (splitting, scaling, scoring the training rows) still grow.
 
-    OMP_NUM_THREADS=1 python benchmarks/scaling.py --rows 10000 30000 100000 300000 600000
+    OMP_NUM_THREADS=1 python benchmarks/fit_scaling.py --rows 10000 30000 100000 300000 600000
 """
 from __future__ import annotations
 
@@ -74,10 +74,13 @@ def child(method: str, rows: int, seed: int, data: str) -> dict:
             "auc_pr_resampled": auc_pr(split.y_test, det.decision_function(split.X_test))}
 
 
-def report(df: pd.DataFrame, argv: list[str]) -> str:
+def report(df: pd.DataFrame, args) -> str:
     ok = df[df["status"] == "ok"]
+    rows = sorted(int(r) for r in df["rows"].unique())
+    methods = list(dict.fromkeys(df["method"]))
     lines = ["# Fit cost against table size (resampled UNSW-NB15 Backdoor, 196 features, one CPU thread)", "",
-             f"Command: `python benchmarks/scaling.py {' '.join(argv)}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+             f"Command: `python benchmarks/fit_scaling.py --rows {' '.join(map(str, rows))} --methods {' '.join(methods)} "
+             f"--seed {args.seed}` (report written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
              f"{platform.machine()}, shared machine). Each fit is the detector's defaults on its paper protocol's "
              "weak split of the table resampled (with replacement) to the given number of rows. "
              "The machine is shared by several jobs, so wall seconds are inflated; **CPU seconds** "
@@ -100,7 +103,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--timeout", type=float, default=900.0)
-    ap.add_argument("--out", default=str(RESULTS / "scaling.csv"))
+    ap.add_argument("--out", default=str(RESULTS / "fit_scaling.csv"))
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--child", nargs=2, metavar=("METHOD", "ROWS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -130,7 +133,7 @@ def main(argv=None) -> int:
                 pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
                 print(row, flush=True)
     df = pd.read_csv(out)
-    out.with_suffix(".md").write_text(report(df, argv))
+    out.with_suffix(".md").write_text(report(df, args))
     print(f"wrote {out.with_suffix('.md')}")
     return 0
 
