@@ -8,7 +8,8 @@ train), because it is the protocol of the RoSAS paper and of the earlier ``speed
 get **the same rows, the same labeled anomalies (``y_train``: 1 = labeled anomaly, 0 = unlabeled) and the
 same model seed** (DeepOD seeds torch/numpy/random in its constructor, adlab per fit), and the two fits
 run interleaved (adlab, DeepOD, next method …) in one process with one torch thread, so machine load
-hits both alike. Neither side sees the validation part. Score: average precision on the test part
+hits both alike (``--libraries`` runs one side only, e.g. to spread a grid over processes; then the
+fit seconds of the two sides were taken under different load and only the AP columns compare). Neither side sees the validation part. Score: average precision on the test part
 (``auc_pr``, DeepOD's and ADBench's AUC-PR), AUC-ROC, fit seconds.
 
 Methods: each adlab detector with its package defaults against ``deepod.models.tabular.<Method>`` with
@@ -68,33 +69,41 @@ def run_one(lib: str, method: str, split, seed: int, params: dict | None = None)
     return {"auc_pr": auc_pr(split.y_test, s), "auc_roc": auc_roc(split.y_test, s), "fit_s": fit_s}
 
 
-def summarise(df: pd.DataFrame, command: str, machine: str, started: str) -> str:
+def summarise(df: pd.DataFrame, command: str, machine: str, started: str, note: str = "") -> str:
     seeds = sorted(df.seed.unique())
     lines = [f"# Parity with DeepOD on identical splits ({len(seeds)} splits, RoSAS protocol)", "",
              f"- **command**: `{command}`", f"- **machine**: {machine}", f"- **started**: {started}",
              f"- **split seeds**: {', '.join(map(str, seeds))} (split, labeled anomalies and model seed; "
-             "both libraries get the same rows and labels, fits interleaved, 1 torch thread)",
+             "both libraries get the same rows and labels, 1 torch thread per process)",
              "- **metric**: average precision on the test part (AUC-ROC in the CSV); each library with its "
              "own defaults", ""]
     piv = df.pivot_table(index=["dataset", "method", "seed"], columns="library", values="auc_pr")
-    lines += ["## Mean AUC-PR over splits (adlab − DeepOD; splits where adlab ≥ DeepOD)", "",
-              "| data set | method | adlab | DeepOD | Δ | adlab ≥ DeepOD | worst split Δ |",
-              "|---|---|---|---|---|---|---|"]
+    piv = piv.reindex(columns=["adlab", "deepod"])
+    lines += ["## Mean AUC-PR over the splits both libraries finished (adlab − DeepOD)", "",
+              "| data set | method | splits | adlab | DeepOD | Δ mean | adlab ≥ DeepOD | worst split Δ |",
+              "|---|---|---|---|---|---|---|---|"]
     for (ds, m), g in piv.groupby(level=[0, 1], sort=False):
+        g = g.dropna()
+        if g.empty:
+            continue
         a, d = g["adlab"], g["deepod"]
         delta = a - d
-        lines.append(f"| {ds} | {m} | {a.mean():.3f}±{a.std(ddof=0):.3f} | {d.mean():.3f}±{d.std(ddof=0):.3f} | "
-                     f"{delta.mean():+.3f} | {int((delta >= 0).sum())}/{len(delta)} | {delta.min():+.3f} |")
+        lines.append(f"| {ds} | {m} | {len(g)} | {a.mean():.3f}±{a.std(ddof=0):.3f} | "
+                     f"{d.mean():.3f}±{d.std(ddof=0):.3f} | {delta.mean():+.3f} | "
+                     f"{int((delta >= 0).sum())}/{len(delta)} | {delta.min():+.3f} |")
     lines += ["", "## Per split AUC-PR (adlab / DeepOD)", ""]
     head = "| data set | method | " + " | ".join(f"seed {s}" for s in seeds) + " |"
     lines += [head, "|" + "---|" * (2 + len(seeds))]
     for (ds, m), g in piv.groupby(level=[0, 1], sort=False):
         g = g.droplevel([0, 1])
-        cells = [f"{g.loc[s, 'adlab']:.3f} / {g.loc[s, 'deepod']:.3f}" if s in g.index else "–" for s in seeds]
+        cells = [" / ".join("–" if s not in g.index or np.isnan(g.loc[s, lib]) else f"{g.loc[s, lib]:.3f}"
+                            for lib in ("adlab", "deepod")) for s in seeds]
         lines.append(f"| {ds} | {m} | " + " | ".join(cells) + " |")
-    fit = df.groupby(["method", "library"]).fit_s.median().unstack()
+    fit = df.groupby(["method", "library"]).fit_s.median().unstack().reindex(columns=["adlab", "deepod"])
     lines += ["", "## Median fit seconds (all data sets and splits)", "", "| method | adlab | DeepOD |", "|---|---|---|"]
     lines += [f"| {m} | {fit.loc[m, 'adlab']:.1f} | {fit.loc[m, 'deepod']:.1f} |" for m in fit.index]
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
@@ -117,6 +126,7 @@ def main(argv=None):
                     "e.g. \"{'DevNet': {'epochs': 100}}\"")
     ap.add_argument("--out", default="benchmarks/results/parity_deepod")
     ap.add_argument("--from-csv", nargs="+", default=None, help="no runs: merge these CSVs into <out>")
+    ap.add_argument("--note", default="", help="free text appended to the markdown (e.g. how runs were split)")
     args = ap.parse_args(argv)
     command = "python benchmarks/parity_deepod.py " + " ".join(sys.argv[1:] if argv is None else argv)
     out = Path(args.out)
@@ -124,7 +134,8 @@ def main(argv=None):
     if args.from_csv:
         df = pd.concat([pd.read_csv(p) for p in args.from_csv], ignore_index=True)
         df.to_csv(out.with_suffix(".csv"), index=False)
-        text = summarise(df, str(df.command.iloc[0]), str(df.machine.iloc[0]), str(df.started.min()))
+        commands = "`; `".join(dict.fromkeys(df.command.astype(str)))
+        text = summarise(df, commands, str(df.machine.iloc[0]), str(df.started.min()), args.note)
         out.with_suffix(".md").write_text(text)
         print(text)
         return df
@@ -154,7 +165,7 @@ def main(argv=None):
                     pd.DataFrame(rows).to_csv(out.with_suffix(".csv"), index=False)
     df = pd.DataFrame(rows)
     if set(df.library) == {"adlab", "deepod"}:
-        text = summarise(df, command, machine, started)
+        text = summarise(df, command, machine, started, args.note)
         out.with_suffix(".md").write_text(text)
         print(text)
     return df
