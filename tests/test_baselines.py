@@ -68,7 +68,8 @@ def test_deepsad_without_labels_is_deep_svdd_and_detects_shifted_anomalies(data)
 
 def test_deepsad_labeled_anomalies_end_up_farther_from_the_centre(data):
     X, y, _ = data
-    det = DeepSAD(pretrain_epochs=0, epochs=5, lr=1e-3, random_state=0, device="cpu").fit(X, y)
+    det = DeepSAD(hidden_dims=(32, 16), rep_dim=8, pretrain_epochs=0, epochs=5, lr=1e-3, random_state=0,
+                  device="cpu").fit(X, y)
     s = det.decision_function(X)
     assert s[y == 1].mean() > 1.5 * np.median(s[y == 0])
 
