@@ -187,9 +187,8 @@ itself in the first cell) or **download .ipynb**; locally, `make demo` sets ever
 
 ## Course map
 
-The walkthrough notebooks, in order: the weakly-supervised setting, then MNPWAD built piece by piece
-(01–07), RoSAS (08), MMNet (09), a classifier of known plus synthetic anomalies (10) and how to
-compare detectors fairly (11).
+The walkthrough notebooks, in order ([the course in one page](docs/COURSE.md) shows which ones depend on
+which, the notation and a glossary).
 
 {notebooks}
 
