@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     lines = [
         "# Scaling of benchmark grids: `--jobs` and the Dask path",
         "",
-        f"- command: `python benchmarks/scaling_bench.py {' '.join(sys.argv[1:] if argv is None else argv)}`",
+        f"- command: `{' '.join(['python benchmarks/scaling_bench.py', *(sys.argv[1:] if argv is None else argv)])}`",
         f"- date: {started}; machine: {platform.platform()}, CPU {cpu_name()} ({os.cpu_count()} logical cores); "
         f"Python {platform.python_version()}, torch {torch.__version__}",
         f"- load before: `{uptime_before}`",

@@ -127,5 +127,8 @@ def test_gpu_fits_are_dealt_round_robin_and_jobs_per_gpu_counts_workers(monkeypa
         grid.n_workers(None, 2, "cuda:0")
     with pytest.raises(ValueError, match="not with them"):
         grid.n_workers(2, 2, "cuda")
+    monkeypatch.setattr(grid, "_gpu_count", lambda: 0)
+    with pytest.raises(ValueError, match="needs a visible GPU"):
+        grid.n_workers(None, 2, "cuda")
     monkeypatch.setattr(grid, "_gpu_count", lambda: 1)
     assert grid.task_devices(3, "cuda", n_jobs=2) == ["cuda"] * 3    # one GPU: nothing to deal

@@ -233,6 +233,8 @@ def n_workers(jobs: int | None, jobs_per_gpu: int | None, device: str, scheduler
         raise ValueError("give jobs_per_gpu (workers per visible GPU) instead of jobs or a scheduler, not with them")
     if not _uses_cuda(device) or device.startswith("cuda:"):
         raise ValueError(f"jobs_per_gpu needs device 'cuda' (or 'auto') with a visible GPU, got device={device!r}")
+    if _gpu_count() == 0:
+        raise ValueError("jobs_per_gpu needs a visible GPU, and torch sees none")
     return int(jobs_per_gpu) * _gpu_count()
 
 
