@@ -132,8 +132,9 @@ def report(df: pd.DataFrame, args, argv: list[str]) -> str:
     df = df[(df["max_rows"].astype(str) == str(args.max_rows or "full")) & (df["fast"].astype(str) == str(args.fast))]
     protocols = [p for p in args.protocols if p in set(df["protocol"])]
     methods = [m for m in [*DETECTORS, FLOOR] if m in set(df["method"])]
+    shown = [a for i, a in enumerate(argv) if a != "--note" and (i == 0 or argv[i - 1] != "--note")]
     lines = ["# Fidelity on a wide, large table: UNSW-NB15 Backdoor under each paper's protocol", "",
-             f"Command: `python benchmarks/fidelity_wide.py {' '.join(argv)}` "
+             f"Command: `python benchmarks/fidelity_wide.py {' '.join(shown)}` "
              f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()} CPU, "
              f"{args.device}, 1 torch thread).", "",
              f"Data: DevNet's UNSW-NB15 Backdoor, {'all 95,329' if not args.max_rows else f'a {args.max_rows:,}-row stratified subset of the 95,329'} "
@@ -163,6 +164,8 @@ def report(df: pd.DataFrame, args, argv: list[str]) -> str:
                  & df["seed"].isin(args.seeds)])
     lines += ["", f"Coverage: {got} of {expected} fits requested by this command"
               + ("." if got >= expected else " (PARTIAL)."), ""]
+    if args.note:
+        lines += [f"Note: {args.note}", ""]
     return "\n".join(lines)
 
 
@@ -178,6 +181,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", default=str(DEFAULT_OUT))
     ap.add_argument("--report-only", action="store_true", help="rewrite <out>.md from <out>.csv, fit nothing")
+    ap.add_argument("--note", default="", help="a sentence appended to the report (e.g. what a partial run left out)")
     args = ap.parse_args(argv)
     if args.max_rows is not None and args.max_rows < 100:
         ap.error("--max-rows must be at least 100")

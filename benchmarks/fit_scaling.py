@@ -89,6 +89,8 @@ def report(df: pd.DataFrame, args) -> str:
                        ("optimizer_steps", "Optimizer steps per fit")):
         t = ok.pivot_table(index="method", columns="rows", values=col, aggfunc="median")
         lines += [f"## {title}", "", t.to_markdown(floatfmt=".0f" if col != "optimizer_steps" else ".0f"), ""]
+    if getattr(args, "note", ""):
+        lines += [f"Note: {args.note}", ""]
     bad = df[df["status"] != "ok"]
     if not bad.empty:
         lines += ["## Not finished", "", bad[["method", "rows", "status"]].to_markdown(index=False), ""]
@@ -105,6 +107,7 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--out", default=str(RESULTS / "fit_scaling.csv"))
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--note", default="", help="a sentence appended to the report")
     ap.add_argument("--child", nargs=2, metavar=("METHOD", "ROWS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
