@@ -53,8 +53,8 @@ from adlab.models.rosas import RoSAS, rosas_hidden_sizes
 PAPER_AUC_PR = {"pendigits": 0.995, "letter": 0.501, "thyroid-21f": 0.839, "annthyroid": 0.839}
 PAPER_NOTE = {"annthyroid": "the paper's Thyroid has 21 features (row thyroid-21f); ADBench annthyroid has 6, "
                             "so its paper column is the 21-feature value, not a like-for-like target",
-              "thyroid-21f": "DevNet's published 21-feature annthyroid (`../shared/data/devnet/"
-                             "annthyroid_21feat.npz`, 7,200 × 21, already normalised; min-max is refit on train "
+              "thyroid-21f": "DevNet's published 21-feature annthyroid (`devnet/"
+                             "annthyroid_21feat.npz` in the data folder, 7,200 × 21, already normalised; min-max is refit on train "
                              "as for every table), the data set behind the paper's Thyroid column"}
 #: tables outside ADBench: name -> file under the shared data folder (``X``, ``y`` arrays)
 EXTRA_DATA = {"thyroid-21f": "devnet/annthyroid_21feat.npz"}

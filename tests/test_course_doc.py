@@ -7,9 +7,13 @@ ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "docs" / "COURSE.md"
 
 
-def test_the_readme_links_the_course_first():
-    links = re.findall(r"\]\(([^)#]+)", (ROOT / "README.md").read_text(encoding="utf-8"))
-    assert links[0] == "docs/COURSE.md"
+def test_the_readme_opens_with_the_course_book_then_the_course_map():
+    """The set-up commands come first, then "Read the course" (the book), then the course map."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#]+)", text)
+    assert "github.io" in links[0], links[0]
+    assert links[1] == "docs/COURSE.md"
+    assert text.index("make test") < text.index("Read the course") < text.index("docs/COURSE.md")
 
 
 def test_every_notebook_and_lab_is_on_the_map():
