@@ -372,7 +372,8 @@ assert rho > 0.9 and abs(ap_score - ap_err) < 0.05, "the reading below says the 
 # %% [markdown]
 # ## 5. The four baselines on the same split
 #
-# DevNet and Deep SAD are fitted with their paper defaults (FAST mode: DevNet with fewer epochs); PReNet and
+# DevNet and Deep SAD are fitted with adlab's defaults (DevNet's paper settings, FAST mode: fewer epochs; Deep SAD
+# with DeepOD's settings: a 100-50 → 128 encoder, lr 1e-3, no autoencoder pretraining); PReNet and
 # FeaWAD are the models fitted above. Isolation Forest, which ignores the labels, is the unsupervised reference. Before fitting,
 # check that the two scores are what sections 1–2 say: DevNet's score is the raw $\phi(x)$, Deep SAD's the
 # squared distance to the stored centre.
@@ -380,7 +381,7 @@ assert rho > 0.9 and abs(ap_score - ap_err) < 0.05, "the reading below says the 
 # %%
 t0 = time.perf_counter()
 devnet = DevNet(epochs=fast_or(50, 10), random_state=SEED, device=DEVICE).fit(X_tr, y_tr)
-deepsad = DeepSAD(random_state=SEED, device=DEVICE).fit(X_tr, y_tr)    # 50 + 50 short epochs: cheap here
+deepsad = DeepSAD(random_state=SEED, device=DEVICE).fit(X_tr, y_tr)    # 50 short epochs, no pretraining: cheap here
 iforest = IsolationForest(random_state=SEED).fit(X_tr, y_tr)
 print(f"DevNet, Deep SAD and Isolation Forest fitted in {time.perf_counter() - t0:.1f}s")
 
@@ -408,15 +409,17 @@ for name, v in ap.items():
     print(f"{name:>16}: AUC-PR {v:.3f}")
 for name in ("DevNet", "Deep SAD", "PReNet", "FeaWAD"):
     assert ap[name] > 3 * chance, f"{name} should be far above a random score ({ap[name]:.3f} vs {chance:.3f})"
-assert min(ap["DevNet"], ap["PReNet"], ap["FeaWAD"]) > ap["Isolation Forest"] > ap["Deep SAD"], "update the reading"
+assert min(ap["DevNet"], ap["Deep SAD"], ap["PReNet"], ap["FeaWAD"]) > ap["Isolation Forest"], "update the reading"
 
 # %% [markdown]
 # **Reading.** With 30 labeled anomalies every baseline ranks the test anomalies far better than a random score
-# (the assert asks for at least three times the anomaly rate). DevNet, PReNet and FeaWAD, which all turn the
-# labeled anomalies into a *target score*, beat the unsupervised Isolation Forest; Deep SAD, which only pushes
-# them away from a centre at a small learning rate, is the weakest and moves a lot with its schedule
-# (**run it** with `epochs=10`, `30` and `50`). One data set and one seed make no ranking — notebook 11 does that
-# over data sets and seeds.
+# (the assert asks for at least three times the anomaly rate), and all four beat the unsupervised Isolation
+# Forest (asserted): DevNet, PReNet and FeaWAD turn the labeled anomalies into a *target score*, Deep SAD pushes
+# them away from a centre. Deep SAD is the one most sensitive to its schedule: with the paper's classic
+# settings (a small 32-16 → 8 encoder, lr 1e-4, 50 epochs of autoencoder pretraining) it was the weakest of
+# the four on this split when adlab still used them; adlab now uses DeepOD's settings (**run it** with
+# `lr=1e-4, pretrain_epochs=50, hidden_dims=(32, 16), rep_dim=8` and compare). One data set and one seed make no ranking — notebook 11 does that over data sets
+# and seeds.
 
 # %% [markdown]
 # ## Takeaways
