@@ -20,6 +20,7 @@ setup: $(STAMP)
 # Set-up prints one line per step; a step that fails prints its whole log (also kept in
 # $(SETUP_LOG)). `make setup VERBOSE=1` shows everything as it happens.
 SETUP_LOG := $(VENV)/setup.log
+comma := ,
 step = @echo "setup: $(1)"; if [ -n "$(VERBOSE)" ]; then $(2); else $(2) >>$(SETUP_LOG) 2>&1 || { \
 	cat $(SETUP_LOG); echo "setup failed at: $(1) (full log above and in $(SETUP_LOG))" >&2; exit 1; }; fi
 
@@ -52,8 +53,11 @@ bench: setup
 
 # The course as a website: build/book/index.html. Executes every notebook and lab solution
 # (FAST unless BOOK_FULL=1) through a cache in build/jupyter_cache; unchanged notebooks are not rerun.
+# (the extras live in a variable: a literal comma inside $(call ...) would split its arguments)
+BOOK_EXTRAS := .[dev,book]
 $(BOOK_STAMP): $(STAMP) pyproject.toml
-	$(call step,book extra: Sphinx + myst-nb + sphinx-book-theme + selenium,$(BIN)/python -m pip install -e ".[dev,book]" "$(TORCH_PIN)")
+	$(call step,book extra: Sphinx + myst-nb + sphinx-book-theme + selenium,$(BIN)/python -m pip install -e "$(BOOK_EXTRAS)" "$(TORCH_PIN)")
+	$(call step,book extra installed,$(BIN)/python -c "import sphinx$(comma) myst_nb$(comma) sphinx_book_theme$(comma) selenium")
 	@touch $(BOOK_STAMP)
 
 book: $(BOOK_STAMP)
