@@ -1,24 +1,19 @@
 """The last check of every lab (``check_trains_like_adlab``) tells a right answer from a typical wrong one
 that returns the right values: the estimator trained with the learner's functions must score like the one
 trained with adlab's. The solutions pass; detached variants (which the AUC-PR alone does not catch) fail."""
-import numpy as np
 import pytest
 import torch
 
 from adlab import MMNet, MNPWAD, RoSAS
 from adlab.labs import check_trains_like_adlab, lab_namespace
 from adlab.labs.build import lab_path, lab_sources
+from lab_toy_data import toy_weak_data
 
 SOL = {src.name[:2]: lab_namespace(lab_path("solutions", src.name)) for src in lab_sources()}
 
 
 def _toy(seed=0, n=300, d=6):
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, d)).astype(np.float32)
-    y = np.zeros(n, int)
-    y[:12] = 1
-    X[:12] += 1.0
-    return X, y
+    return toy_weak_data(seed, n, d, shift=1.0)
 
 
 def _mnpwad():

@@ -1,10 +1,10 @@
 """``adlab.labs.plug_in``: a learner's function runs inside the real estimators, and is removed after."""
-import numpy as np
 import pytest
 
 import adlab.components.memory as memory_module
 import adlab.models.mnpwad as mnpwad_module
 from adlab.labs import plug_in
+from lab_toy_data import toy_weak_data
 
 
 def test_the_replacement_is_called_counted_and_removed():
@@ -47,12 +47,7 @@ def _latents():
 
 
 def _toy(seed=0, n=300, d=6):
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, d)).astype(np.float32)
-    y = np.zeros(n, int)
-    y[:12] = 1
-    X[:12] += 1.5
-    return X, y
+    return toy_weak_data(seed, n, d, shift=1.5)
 
 
 @pytest.mark.parametrize("module, names, make", [
