@@ -21,8 +21,12 @@ import dataclasses
 import os
 import random
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported where it is used, so `is_fast` & co. stay cheap to import
+    import torch
 
 __all__ = ["is_fast", "fast_or", "resolve_device", "seed_everything", "data_dir", "PerformanceOptions",
            "get_performance", "set_performance", "performance", "autocast_dtype"]
@@ -43,6 +47,8 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
     Raises ``ValueError`` for an unknown device string and when CUDA is asked for but absent.
     """
+    import torch
+
     if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -61,6 +67,8 @@ def seed_everything(seed: int | None) -> np.random.Generator:
     """
     if seed is None:
         return np.random.default_rng()
+    import torch
+
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed % (2**32))
@@ -190,6 +198,8 @@ def performance(**options):
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
     """The autocast dtype used for ``amp=True`` on ``device`` (bf16), or ``None`` when the device
     type has no bf16 autocast in this torch build (then amp is silently a no-op there)."""
+    import torch
+
     dev_type = torch.device(device).type
     try:
         if not torch.amp.is_autocast_available(dev_type):

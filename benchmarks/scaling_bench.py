@@ -12,7 +12,9 @@ One command measures everything and writes ``benchmarks/results/scaling_bench.md
    profiler off, as docs/CLUSTER.md recommends), against ``--jobs 2``.
 
 Every run is a fresh ``python -m adlab bench`` process into its own temporary CSV, timed from start to
-exit (interpreter, imports and worker start-up included), with ``--threads 1``. The rows of every run
+exit (interpreter, imports and worker start-up included), with ``--threads 1``; the FAST runs are interleaved
+and the best of ``--repeats`` is kept (noise on a shared machine only adds time). A one-fit run measures the
+fixed cost F of a fitting process, from which the report derives the best ratio two workers can reach. The rows of every run
 are compared with the ``--jobs 1`` rows (timings aside). The load average before and after each run is
 recorded: on a shared machine the numbers are only as good as that load.
 """
@@ -59,6 +61,12 @@ def run_bench(args: list[str], out: Path) -> dict:
             "command": "python -m adlab bench " + " ".join(args) + " --threads 1 --device cpu"}
 
 
+def best_of(repeats: int, args: list[str], stem: Path) -> dict:
+    """The fastest of ``repeats`` runs of the same command (each into its own CSV)."""
+    runs = [run_bench(args, stem.with_name(f"{stem.name}-{i}.csv")) for i in range(repeats)]
+    return min(runs, key=lambda r: r["wall"])
+
+
 def same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     cols = [c for c in a.columns if c not in VOLATILE]
     a = a[cols].sort_values(list(KEY)).reset_index(drop=True)
@@ -72,6 +80,7 @@ def main(argv=None) -> int:
     p.add_argument("--full-seeds", type=int, default=2)
     p.add_argument("--methods", nargs="+", help="restrict every run to these methods (default: all; for a smoke test)")
     p.add_argument("--fast-datasets", nargs="+", help="data sets of the FAST runs (default: the experiment's)")
+    p.add_argument("--repeats", type=int, default=2, help="FAST runs: best of this many interleaved runs")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scaling_bench.md"))
     args = p.parse_args(argv)
     if not os.environ.get("ADLAB_DATA_DIR") and (ROOT.parent / "shared" / "data" / "adbench").is_dir():
@@ -89,14 +98,24 @@ def main(argv=None) -> int:
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        runs["fast1"] = run_bench(fast + ["--jobs", "1"], tmp / "fast1.csv")
-        runs["fast2"] = run_bench(fast + ["--jobs", "2"], tmp / "fast2.csv")
-        t0 = time.perf_counter()
-        with dask.config.set({"distributed.worker.profile.enabled": False}), \
-                LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                             dashboard_address=None) as cluster:
-            cluster_start = time.perf_counter() - t0
-            runs["dask"] = run_bench(fast + ["--scheduler", cluster.scheduler_address], tmp / "dask.csv")
+        # fixed cost of one fitting process: interpreter, imports (torch, scikit-learn, the detectors), the
+        # first fit's one-off costs (torch._dynamo is imported by the first optimiser step), exit
+        runs["one"] = best_of(args.repeats, ["--experiment", "main", "--fast", "--methods", "DevNet", "--datasets",
+                                             "blobs", "--seeds", "0", "--jobs", "1"], tmp / "one")
+        for _ in range(args.repeats):  # interleaved, best of the repeats (timeit's rule: noise only adds time)
+            for jobs in ("1", "2"):
+                run = run_bench(fast + ["--jobs", jobs], tmp / f"fast{jobs}-{_}.csv")
+                if f"fast{jobs}" not in runs or run["wall"] < runs[f"fast{jobs}"]["wall"]:
+                    runs[f"fast{jobs}"] = run
+        for i in range(args.repeats):  # a fresh cluster each time: its workers start cold, like loky's
+            t0 = time.perf_counter()
+            with dask.config.set({"distributed.worker.profile.enabled": False}), \
+                    LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                 dashboard_address=None) as cluster:
+                cluster_start = time.perf_counter() - t0
+                run = run_bench(fast + ["--scheduler", cluster.scheduler_address], tmp / f"dask-{i}.csv")
+            if "dask" not in runs or run["wall"] < runs["dask"]["wall"]:
+                runs["dask"] = run
         runs["full1"] = run_bench(full + ["--jobs", "1"], tmp / "full1.csv")
         runs["full2"] = run_bench(full + ["--jobs", "2"], tmp / "full2.csv")
     uptime_after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -105,6 +124,9 @@ def main(argv=None) -> int:
         return runs[b]["wall"] / runs[a]["wall"]
 
     fast_ratio, full_ratio = ratio("fast1", "fast2"), ratio("full1", "full2")
+    F = runs["one"]["wall"]
+    fast_work = runs["fast1"]["wall"] - F
+    floor = (F + fast_work / 2) / runs["fast1"]["wall"]
     overhead = ratio("fast2", "dask") - 1.0
     n_fast = len(runs["fast1"]["rows"])
     per_fit = (runs["dask"]["wall"] - runs["fast2"]["wall"]) * 2 / n_fast  # 2 workers
@@ -135,6 +157,16 @@ def main(argv=None) -> int:
                      f"{runs[a]['load_before']} → {runs[b]['load_after']} |")
     lines += [
         "",
+        "### Why the FAST ratio has a floor",
+        "",
+        f"One fitting process has a fixed cost F whatever it fits: a run of a single tiny fit (DevNet on blobs, "
+        f"`{runs['one']['command']}`) takes **F = {F:.1f} s** — interpreter start, importing torch, scikit-learn "
+        f"and the detectors, the first optimiser step (which imports `torch._dynamo`), interpreter exit. The "
+        f"serial FAST run is F plus {fast_work:.1f} s of fitting work W; with two workers each worker still pays "
+        f"F (concurrently), so the best possible wall time is F + W/2 = {F + fast_work / 2:.1f} s, a ratio of "
+        f"**{floor:.2f}** (Amdahl's law with F as the serial part). The measured ratio is {fast_ratio:.2f}; "
+        f"the full-settings run, where W dwarfs F, shows what the workers do once start-up is amortised.",
+        "",
         "## Dask overhead (FAST main experiment)",
         "",
         "| executor | wall (s) | rows identical to `--jobs 1` | load before → after |",
@@ -159,7 +191,8 @@ def main(argv=None) -> int:
         f"**{'met' if overhead <= 0.10 else 'NOT met'}**",
         "",
         "Wall times include each worker's start-up (a spawned process importing torch and adlab), paid once per "
-        "worker; on a machine whose cores are shared with other jobs (load average above the core count) the "
+        "worker and overlapped with the parent's own start (`adlab bench` starts its workers before it builds the "
+        "grid); on a machine whose cores are shared with other jobs (load average above the core count) the "
         "second worker competes for a core and the ratios are pessimistic.",
         "",
     ]

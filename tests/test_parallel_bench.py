@@ -48,6 +48,8 @@ def test_jobs_2_gives_the_serial_rows_and_report_with_one_progress_bar(serial, t
     md, ref = out.with_suffix(".md").read_text(), serial.with_suffix(".md").read_text()
     assert _table(md, "AUC-PR") == _table(ref, "AUC-PR") and _table(md, "AUC-ROC") == _table(ref, "AUC-ROC")
     assert "2 loky worker processes" in md
+    # the machine line comes from the workers (started before the grid was built), not from the parent
+    assert re.search(r"torch threads 1 in each of 2 worker processes\); GPU \S+.*torch \d", md)
     # one bar with finished / failed / running counts
     assert re.search(r"9/9 \[.*ok 9, failed 0, running 0", err)
     assert "running 2" in err
@@ -132,3 +134,46 @@ def test_gpu_fits_are_dealt_round_robin_and_jobs_per_gpu_counts_workers(monkeypa
         grid.n_workers(None, 2, "cuda")
     monkeypatch.setattr(grid, "_gpu_count", lambda: 1)
     assert grid.task_devices(3, "cuda", n_jobs=2) == ["cuda"] * 3    # one GPU: nothing to deal
+
+
+def test_the_parent_of_a_parallel_run_lists_and_resolves_detectors_without_importing_torch():
+    """What the parent does before its workers start must stay light (workers start ~3 s sooner)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from adlab.evaluation import bench, grid\n"
+            "from adlab.evaluation.experiments import resolve_methods\n"
+            "from adlab.config import is_fast\n"
+            "assert len(resolve_methods(['mnpwad', 'IsolationForest'])) == 2\n"
+            "heavy = sorted(m for m in ('torch', 'sklearn', 'scipy.stats') if m in sys.modules)\n"
+            "assert not heavy, heavy\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_joblib_calls_inside_a_fit_run_sequentially_whatever_the_outer_backend():
+    """Under joblib's Dask backend a nested Parallel (e.g. scikit-learn's IsolationForest) would become
+    cluster tasks; inside fit_task it must run in the worker itself."""
+    from joblib import parallel_config
+    from joblib.parallel import get_active_backend
+
+    from adlab.models.registry import make_detector
+
+    seen = []
+
+    def probing_make_detector(name, **params):
+        det = make_detector(name, **params)
+        fit = det.fit
+
+        def fit_and_probe(X, y=None, *args, **kwargs):
+            seen.append(type(get_active_backend()[0]).__name__)
+            return fit(X, y, *args, **kwargs)
+
+        det.fit = fit_and_probe
+        return det
+
+    task = build_tasks(get_experiment("main"), ["IsolationForest"], ["blobs"], [0], "mnpwad", True)[0]
+    with parallel_config(backend="threading", n_jobs=2):
+        row = grid.fit_task(task, device="cpu", make_detector=probing_make_detector, on_error="raise")
+    assert row["status"] == "ok" and seen == ["SequentialBackend"]

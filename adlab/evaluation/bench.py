@@ -23,6 +23,7 @@ import os
 import platform
 import shlex
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -31,8 +32,7 @@ import pandas as pd
 
 from .experiments import (EXPERIMENTS, SYNTHETIC_DATASETS, Experiment, get_experiment, local_adbench_datasets,
                           resolve_datasets, resolve_methods)
-from .grid import build_tasks, read_results, run_grid
-from .metrics import paired_wilcoxon
+from .grid import build_tasks, read_results, run_grid, worker_facts
 
 __all__ = ["main", "build_parser", "summary_tables", "markdown_report", "sweep_table", "DEFAULT_OUT_DIR"]
 
@@ -92,6 +92,8 @@ def summary_tables(df: pd.DataFrame, metric: str = "auc_pr", reference: str | No
     if len(complete) >= 2:
         for a in arms:
             if a != reference:
+                from .metrics import paired_wilcoxon
+
                 pvalue[a] = paired_wilcoxon(complete[reference].to_numpy(), complete[a].to_numpy())
     return {"arm": arm, "mean": mean, "std": std, "count": count, "avg": mean.mean(axis=0), "rank": rank,
             "pvalue": pvalue, "reference": reference, "n_complete": len(complete), "metric": metric}
@@ -167,15 +169,23 @@ def save_figures(df: pd.DataFrame, experiment: Experiment, out_base: Path, *, me
     return written
 
 
-def _machine() -> str:
-    import torch
-
+def _machine(workers: list[dict] | None = None) -> str:
+    """The machine line of the report: this process's torch, or what the local workers reported
+    (:func:`adlab.evaluation.grid.worker_facts`; then the parent need not import torch at all)."""
     from .machine import cpu_name
 
     cpu = cpu_name()
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
-    return (f"{platform.platform()}; CPU {cpu} ({os.cpu_count()} logical cores, torch threads "
-            f"{torch.get_num_threads()}); GPU {gpu}; Python {platform.python_version()}, torch {torch.__version__}")
+    if workers:
+        threads = sorted({w["torch_threads"] for w in workers})
+        gpu, version = workers[0]["gpu"], workers[0]["torch"]
+        where = f"torch threads {'/'.join(map(str, threads))} in each of {len(workers)} worker processes"
+    else:
+        import torch
+
+        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+        version, where = torch.__version__, f"torch threads {torch.get_num_threads()}"
+    return (f"{platform.platform()}; CPU {cpu} ({os.cpu_count()} logical cores, {where}); GPU {gpu}; "
+            f"Python {platform.python_version()}, torch {version}")
 
 
 def _workers(args, threads) -> str:
@@ -328,6 +338,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         _list(sys.stdout)
         return 0
+    local_jobs = (args.jobs or 1) if not (args.scheduler or args.jobs_per_gpu is not None) else 1
+    if local_jobs > 1 and not args.report_only:
+        # start the loky workers first: their start-up (a fresh interpreter importing torch and the
+        # detectors, ~3 s) then overlaps everything this process does before the first fit
+        from .grid import start_workers
+
+        start_workers(local_jobs, args.threads or 1)
+
+        def preload_report_modules():  # the report's imports (~1 s), done while this process waits for fits
+            worker_facts()  # ... but not while the workers are starting: they need the cores then
+            from . import metrics  # noqa: F401
+            import scipy.stats  # noqa: F401
+
+        threading.Thread(target=preload_report_modules, daemon=True, name="adlab-preload").start()
     from ..config import is_fast
 
     fast = bool(args.fast or is_fast())
@@ -338,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--max-samples must be >= 10, got {args.max_samples}")
         if args.max_steps_per_epoch is not None and args.max_steps_per_epoch < 1:
             raise ValueError(f"--max-steps-per-epoch must be >= 1, got {args.max_steps_per_epoch}")
-        if args.device != "auto":
+        if args.device not in ("auto", "cpu"):  # "cpu" is always valid: no need to import torch here
             from ..config import resolve_device
 
             resolve_device(args.device)
@@ -400,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m adlab bench " + " ".join(shlex.quote(a) for a in given)
                    + ("  (this report rebuilt from the CSV with --report-only)" if args.report_only else ""),
         "coverage": coverage,
-        "machine": _machine(),
+        "machine": _machine(worker_facts() if local_jobs > 1 and not args.report_only else None),
         "run": f"started {started}; this invocation took {elapsed:.1f} s "
                f"(fits resumed from the CSV are not re-timed; see fit times below)",
         "protocol": protocol + (" (FAST mode: reduced epochs/data/seeds)" if fast else " (full settings)"),
