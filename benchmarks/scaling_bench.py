@@ -191,7 +191,7 @@ def main(argv=None) -> int:
         f"**{'met' if overhead <= 0.10 else 'NOT met'}**",
         "",
         "Wall times include each worker's start-up (a spawned process importing torch and adlab), paid once per "
-        "worker and overlapped with the parent's own start (`adlab bench` starts its workers before it builds the "
+        "worker and overlapped with the parent's own start (`adlab bench` starts or warms its workers, loky or Dask, before it builds the "
         "grid); on a machine whose cores are shared with other jobs (load average above the core count) the "
         "second worker competes for a core and the ratios are pessimistic.",
         "",

@@ -103,7 +103,12 @@ def test_dask_local_cluster_gives_the_serial_rows(serial, tmp_path, capsys):
     err = capsys.readouterr().err
     pd.testing.assert_frame_equal(_comparable(read_results(out)), _comparable(read_results(serial)))
     assert re.search(r"9/9 \[.*ok 9, failed 0, running 0", err)
-    assert f"Dask cluster at {cluster.scheduler_address}" in out.with_suffix(".md").read_text()
+    md = out.with_suffix(".md").read_text()
+    assert f"Dask cluster at {cluster.scheduler_address}" in md
+    # the workers were warmed up before the grid and reported the machine facts
+    assert "torch threads 1 in each of 2 worker processes" in md
+    # and the run's client was closed afterwards
+    assert grid._STARTED == {}
 
 
 def test_dask_workers_with_several_threads_are_refused(tmp_path):

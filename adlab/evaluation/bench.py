@@ -333,18 +333,33 @@ def _resolve(args, experiment: Experiment, fast: bool):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m adlab bench``; returns the exit code (2 for bad names/options)."""
+    from .grid import stop_workers
+
+    try:
+        return _main(argv)
+    finally:
+        stop_workers()  # closes a Dask client opened for the run
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.list:
         _list(sys.stdout)
         return 0
     local_jobs = (args.jobs or 1) if not (args.scheduler or args.jobs_per_gpu is not None) else 1
-    if local_jobs > 1 and not args.report_only:
-        # start the loky workers first: their start-up (a fresh interpreter importing torch and the
-        # detectors, ~3 s) then overlaps everything this process does before the first fit
+    warm = not args.report_only and (local_jobs > 1 or bool(args.scheduler))
+    scheduler = args.scheduler
+    if warm:
+        # start the workers first: their start-up (a fresh interpreter importing torch and the
+        # detectors, ~4 s of CPU) then overlaps everything this process does before the first fit
         from .grid import start_workers
 
-        start_workers(local_jobs, args.threads or 1)
+        try:
+            scheduler = start_workers(local_jobs, args.threads or 1, scheduler=args.scheduler) or args.scheduler
+        except ValueError as exc:
+            print(f"adlab bench: error: {exc}", file=sys.stderr)
+            return 2
 
         def preload_report_modules():  # the report's imports (~1 s), done while this process waits for fits
             worker_facts()  # ... but not while the workers are starting: they need the cores then
@@ -397,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
             run_grid(tasks, out_csv, device=args.device, max_samples=args.max_samples, on_error=args.on_error,
                      progress=not args.no_progress, where_supported=where_supported,
                      log=lambda m: print(m, file=sys.stderr), jobs=args.jobs, jobs_per_gpu=args.jobs_per_gpu,
-                     threads=args.threads if parallel else threads, scheduler=args.scheduler)
+                     threads=args.threads if parallel else threads, scheduler=scheduler)
         except ValueError as exc:
             print(f"adlab bench: error: {exc}", file=sys.stderr)
             return 2
@@ -424,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m adlab bench " + " ".join(shlex.quote(a) for a in given)
                    + ("  (this report rebuilt from the CSV with --report-only)" if args.report_only else ""),
         "coverage": coverage,
-        "machine": _machine(worker_facts() if local_jobs > 1 and not args.report_only else None),
+        "machine": _machine(worker_facts() if warm else None),
         "run": f"started {started}; this invocation took {elapsed:.1f} s "
                f"(fits resumed from the CSV are not re-timed; see fit times below)",
         "protocol": protocol + (" (FAST mode: reduced epochs/data/seeds)" if fast else " (full settings)"),

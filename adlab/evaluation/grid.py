@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 from .experiments import Dataset, Experiment, Setting, detector_params, load_dataset
 
 __all__ = ["Task", "KEY", "COLUMNS", "build_tasks", "run_grid", "fit_task", "task_devices", "n_workers",
-           "read_results", "finished_keys", "start_workers", "worker_facts"]
+           "read_results", "finished_keys", "start_workers", "stop_workers", "worker_facts"]
 
 #: columns identifying a task; a row with these values and status "ok" is not recomputed
 KEY = ("experiment", "setting", "method", "dataset", "seed", "protocol", "fast")
@@ -236,13 +236,29 @@ def _warm_worker(threads: int | None) -> dict:
 _STARTED: dict = {}
 
 
-def start_workers(jobs: int, threads: int | None = None) -> None:
-    """Start ``jobs`` loky worker processes now and let each import torch and the detectors in the
-    background, so that this start-up overlaps the caller's own work (parsing, task building) instead of
-    delaying the first fit. :func:`run_grid` with the same ``jobs`` then reuses these processes (joblib
-    keeps one reusable loky executor per process). Returns at once; a no-op for ``jobs < 2``."""
+def start_workers(jobs: int, threads: int | None = None, scheduler=None):
+    """Start the workers of a run now and let each import torch and the detectors in the background, so
+    that this start-up overlaps the caller's own work (parsing, task building) instead of delaying the
+    first fit. Returns at once.
+
+    - local (``scheduler=None``): ``jobs`` loky worker processes (a no-op for ``jobs < 2``);
+      :func:`run_grid` with the same ``jobs`` then reuses them (joblib keeps one reusable loky executor
+      per process).
+    - Dask (``scheduler`` an address or a ``Client``): connects and sends one warm-up call to every
+      worker; returns the ``Client``, to be passed to :func:`run_grid` as ``scheduler``
+      (ValueError if the scheduler cannot be reached).
+    """
+    if scheduler is not None:
+        client, owned = _connect(scheduler)
+        workers = list(client.scheduler_info().get("workers", {}))
+        futures = [client.submit(_warm_worker, threads or 1, workers=[w], allow_other_workers=False, pure=False)
+                   for w in workers]
+        with _STARTED_LOCK:
+            _STARTED.clear()
+            _STARTED.update(jobs="dask", pending=futures, facts=None, client=client, owned=owned)
+        return client
     if jobs < 2:
-        return
+        return None
     from joblib import Parallel, delayed
 
     # return_as="generator_unordered" dispatches the calls before returning; the results are read later
@@ -251,9 +267,33 @@ def start_workers(jobs: int, threads: int | None = None) -> None:
     with _STARTED_LOCK:
         _STARTED.clear()
         _STARTED.update(jobs=jobs, pending=gen, facts=None)
+    return None
+
+
+def stop_workers() -> None:
+    """Forget the workers of :func:`start_workers`; closes a Dask client it opened."""
+    with _STARTED_LOCK:
+        if _STARTED.get("owned"):
+            _STARTED["client"].close()
+        _STARTED.clear()
 
 
 _STARTED_LOCK = threading.Lock()
+
+
+def _dask_facts(futures, timeout: float = 120.0) -> list[dict]:
+    """Results of the Dask warm-up calls that finished within ``timeout`` (a worker that left the
+    cluster must not hang the report); the others are cancelled."""
+    from dask.distributed import wait
+
+    try:
+        wait(futures, timeout=timeout)
+    except TimeoutError:  # dask raises it when some calls are still pending
+        pass
+    for f in futures:
+        if f.status not in ("finished", "error"):
+            f.cancel()
+    return [f.result() for f in futures if f.status == "finished"]
 
 
 def worker_facts() -> list[dict] | None:
@@ -262,7 +302,8 @@ def worker_facts() -> list[dict] | None:
         if not _STARTED:
             return None
         if _STARTED["facts"] is None:
-            _STARTED["facts"] = list(_STARTED.pop("pending"))
+            pending = _STARTED.pop("pending")
+            _STARTED["facts"] = _dask_facts(pending) if _STARTED["jobs"] == "dask" else list(pending)
         return _STARTED["facts"]
 
 
