@@ -225,17 +225,10 @@ assert float(torch.clamp(0.02 - (torch.tensor(l_u_fixed + 0.05) - l_u_fixed), mi
 # files. If neither works we fall back to a synthetic ADBench-style data set.)
 
 # %%
-from adlab.data.adbench import load_adbench
+from adlab.data import load_adbench_or_synthetic
 
-try:
-    X_all, y_all = load_adbench("pendigits")
-    data_name = "pendigits"
-except (OSError, ValueError) as exc:  # offline and no local copy: a synthetic ADBench-style stand-in
-    from adlab.data.synthetic import make_base_normals, make_synthetic_anomaly_dataset
-    print("ADBench file unavailable, using synthetic data instead:", exc)
-    X_all, y_all = make_synthetic_anomaly_dataset(make_base_normals(6000, 16, random_state=SEED), kind="global",
-                                                  anomaly_ratio=0.023, random_state=SEED)
-    data_name = "synthetic (global anomalies)"
+X_all, y_all, data_name = load_adbench_or_synthetic("pendigits", n_samples=6000, anomaly_ratio=0.023,
+                                                    random_state=SEED)
 split = weak_split(X_all, y_all, protocol="mnpwad", random_state=SEED)
 print(data_name, X_all.shape, f"{y_all.mean():.1%} anomalies")
 print(split.counts())

@@ -77,17 +77,10 @@ T0 = time.perf_counter()
 # (Offline without `ADLAB_DATA_DIR` we fall back to a synthetic ADBench-style set.)
 
 # %%
-from adlab.data.adbench import load_adbench
+from adlab.data import load_adbench_or_synthetic
 
-try:
-    X_all, y_all = load_adbench("pendigits")
-    data_name = "pendigits"
-except (OSError, ValueError) as exc:  # offline and no local copy: a synthetic stand-in
-    from adlab.data.synthetic import make_base_normals, make_synthetic_anomaly_dataset
-    print("ADBench file unavailable, using synthetic data instead:", exc)
-    X_all, y_all = make_synthetic_anomaly_dataset(make_base_normals(6000, 16, random_state=SEED), kind="global",
-                                                  anomaly_ratio=0.023, random_state=SEED)
-    data_name = "synthetic (global anomalies)"
+X_all, y_all, data_name = load_adbench_or_synthetic("pendigits", n_samples=6000, anomaly_ratio=0.023,
+                                                    random_state=SEED)
 
 if FAST:
     rng = np.random.default_rng(SEED)

@@ -74,17 +74,10 @@ print("adlab", adlab.__version__, "| FAST =", FAST)
 # ADBench-style data set.
 
 # %%
-from adlab.data.adbench import load_adbench
+from adlab.data import load_adbench_or_synthetic
 
-try:
-    X_all, y_all = load_adbench("cardio")
-    data_name = "cardio"
-except (OSError, ValueError) as exc:  # offline and no local copy: a synthetic ADBench-style stand-in
-    from adlab.data.synthetic import make_base_normals, make_synthetic_anomaly_dataset
-    print("ADBench file unavailable, using synthetic data instead:", exc)
-    X_all, y_all = make_synthetic_anomaly_dataset(make_base_normals(2000, 21, random_state=SEED), kind="global",
-                                                  anomaly_ratio=0.1, random_state=SEED)
-    data_name = "synthetic (global anomalies)"
+X_all, y_all, data_name = load_adbench_or_synthetic("cardio", n_samples=2000, anomaly_ratio=0.1,
+                                                    random_state=SEED)
 split = weak_split(X_all, y_all, protocol="rosas", random_state=SEED)
 X_tr, y_tr = split.X_train, split.y_train
 print(data_name, X_all.shape, f"{y_all.mean():.1%} anomalies")

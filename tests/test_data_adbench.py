@@ -196,3 +196,28 @@ def test_a_trickling_server_hits_the_overall_deadline(tmp_path, monkeypatch):
         assert not list((tmp_path / "cache" / "adbench").glob("*"))
     finally:
         server.shutdown()
+
+
+# --- notebooks that must run anywhere -------------------------------------------------------------------
+
+def test_load_or_synthetic_returns_the_real_file_when_it_is_there(adbench_dir):
+    X, y, label = adbench.load_adbench_or_synthetic("thyroid", n_samples=500, anomaly_ratio=0.05,
+                                                    data_dir=adbench_dir)
+    assert label == "thyroid" and X.shape == (3772, 6)
+
+
+def test_load_or_synthetic_falls_back_to_a_stand_in_of_the_same_width_with_a_warning(tmp_path):
+    with pytest.warns(UserWarning, match="synthetic stand-in"):
+        X, y, label = adbench.load_adbench_or_synthetic("cardio", n_samples=500, anomaly_ratio=0.1,
+                                                        data_dir=tmp_path, download=False, random_state=3)
+    assert label == "synthetic (global anomalies)"
+    assert X.shape[1] == adbench_entry("cardio").cols == 21
+    assert set(np.unique(y)) == {0, 1} and 0.05 < y.mean() < 0.15
+    X2, y2, _ = adbench.load_adbench_or_synthetic("cardio", n_samples=500, anomaly_ratio=0.1, data_dir=tmp_path,
+                                                  download=False, random_state=3)
+    np.testing.assert_array_equal(X, X2)  # the stand-in is seeded
+
+
+def test_load_or_synthetic_does_not_hide_a_misspelt_name(tmp_path):
+    with pytest.raises(ValueError, match="unknown ADBench data set"):
+        adbench.load_adbench_or_synthetic("pendigts", n_samples=500, anomaly_ratio=0.1, data_dir=tmp_path)

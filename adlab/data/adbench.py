@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["DEFAULT_URL", "AdbenchEntry", "REGISTRY", "DownloadError", "resolve_name", "adbench_entry",
-           "list_adbench", "load_adbench", "load_npz", "cache_dir", "sha256_of"]
+           "list_adbench", "load_adbench", "load_adbench_or_synthetic", "load_npz", "cache_dir", "sha256_of"]
 
 #: Where ADBench keeps the Classical files (overridable with ``ADLAB_ADBENCH_URL``, e.g. a ``file://`` URL).
 DEFAULT_URL = "https://github.com/Minqi824/ADBench/raw/main/adbench/datasets/Classical"
@@ -304,6 +304,33 @@ def load_adbench(name: str, *, data_dir: str | os.PathLike | None = None,
     if entry.sha256 is not None and X.shape != (entry.rows, entry.cols):
         raise ValueError(f"{path}: shape {X.shape}, but the registry says ({entry.rows}, {entry.cols})")
     return X, y
+
+
+def load_adbench_or_synthetic(name: str, *, n_samples: int, anomaly_ratio: float, random_state: int = 0,
+                              **load_kwargs) -> tuple[np.ndarray, np.ndarray, str]:
+    """ADBench ``name`` when it is local or can be downloaded, else a synthetic stand-in of the same width.
+
+    For notebooks that must run anywhere (Colab, offline classrooms, CI without the data): the stand-in is
+    :func:`adlab.data.synthetic.make_synthetic_anomaly_dataset` with global anomalies on
+    ``make_base_normals(n_samples, <the data set's column count>)``, with a :class:`UserWarning` that says
+    why the real file was not used. ``load_kwargs`` go to :func:`load_adbench`.
+
+    Returns ``(X, y, label)``: label is ``name`` or ``"synthetic (global anomalies)"``.
+    """
+    import warnings
+
+    n_features = adbench_entry(name).cols  # a misspelt name is a ValueError here, not a silent stand-in
+    try:
+        X, y = load_adbench(name, **load_kwargs)
+        return X, y, name
+    except (OSError, ValueError) as exc:  # offline without a local copy (DownloadError is an OSError), bad file
+        from .synthetic import make_base_normals, make_synthetic_anomaly_dataset
+
+        warnings.warn(f"ADBench file {name!r} unavailable ({exc}); using a synthetic stand-in instead",
+                      UserWarning, stacklevel=2)
+        X, y = make_synthetic_anomaly_dataset(make_base_normals(n_samples, n_features, random_state=random_state),
+                                              kind="global", anomaly_ratio=anomaly_ratio, random_state=random_state)
+        return X, y, "synthetic (global anomalies)"
 
 
 def list_adbench(data_dir: str | os.PathLike | None = None,
