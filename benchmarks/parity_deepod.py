@@ -125,7 +125,8 @@ def main(argv=None):
     ap.add_argument("--adlab-params", default="", help="development only: python dict of adlab overrides, "
                     "e.g. \"{'DevNet': {'epochs': 100}}\"")
     ap.add_argument("--out", default="benchmarks/results/parity_deepod")
-    ap.add_argument("--from-csv", nargs="+", default=None, help="no runs: merge these CSVs into <out>")
+    ap.add_argument("--from-csv", nargs="+", default=None, help="no runs: merge these CSVs into <out> (a row "
+                    "for the same dataset/method/library/seed in a later file replaces an earlier one)")
     ap.add_argument("--note", default="", help="free text appended to the markdown (e.g. how runs were split)")
     args = ap.parse_args(argv)
     command = "python benchmarks/parity_deepod.py " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -133,6 +134,8 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.from_csv:
         df = pd.concat([pd.read_csv(p) for p in args.from_csv], ignore_index=True)
+        # a fit run again (new defaults, a missing split filled in) replaces the earlier row: later files win
+        df = df.drop_duplicates(subset=["dataset", "method", "library", "seed"], keep="last").reset_index(drop=True)
         df.to_csv(out.with_suffix(".csv"), index=False)
         commands = "`; `".join(dict.fromkeys(df.command.astype(str)))
         text = summarise(df, commands, str(df.machine.iloc[0]), str(df.started.min()), args.note)
