@@ -90,6 +90,32 @@ def test_prenet_score_equals_the_explicit_average_over_reference_pairs(data):
     assert det.reference_anomalies_.shape == (7, X.shape[1])
 
 
+def test_prenet_rep_dim_gives_a_bias_free_encoder_with_a_linear_code_and_the_same_score_identity(data):
+    X, y, _ = data
+    det = PReNet(hidden_dims=(16, 8), rep_dim=12, activation="leaky_relu", bias=False, epochs=2,
+                 steps_per_epoch=3, batch_size=64, n_reference=5, optimizer="adam", random_state=0,
+                 device="cpu").fit(X, y)
+    net = det.modules_["net"]
+    linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.out_features for m in linears] == [16, 8, 12, 1] and all(m.bias is None for m in linears)
+    assert isinstance(net.features[-1], torch.nn.Identity), "the code layer is linear (DeepOD's encoder)"
+    assert isinstance(net.features[1], torch.nn.LeakyReLU)
+    x = torch.from_numpy(X[:4])
+    with torch.no_grad():
+        pairs = [net(torch.from_numpy(a).expand(4, -1), x) for a in det.reference_anomalies_]
+        pairs += [net(x, torch.from_numpy(u).expand(4, -1)) for u in det.reference_unlabeled_]
+    np.testing.assert_allclose(det.decision_function(X[:4]), torch.stack(pairs).mean(0).double().numpy(),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_prenet_one_pass_epochs_are_capped_by_max_steps_per_epoch(data):
+    X, y, _ = data
+    det = PReNet(steps_per_epoch=None, batch_size=8, max_steps_per_epoch=3, random_state=0, device="cpu")
+    assert det._steps(len(X)) == 3
+    det.max_steps_per_epoch = None
+    assert det._steps(len(X)) == int(np.ceil(len(X) / 8))
+
+
 def test_prenet_learns_the_ordinal_targets(data):
     X, y, _ = data
     det = PReNet(epochs=10, steps_per_epoch=10, batch_size=128, random_state=0, device="cpu").fit(X, y)
@@ -132,7 +158,9 @@ def test_weight_decay_scope_hidden_decays_only_the_hidden_weight_matrices(data, 
 
 
 @pytest.mark.parametrize("cls,bad", [(DevNet, {"weight_decay_scope": "output"}), (DevNet, {"epochs": 0}), (DeepSAD, {"batch_size": 0}),
-                                     (PReNet, {"targets": (8, 4)}), (FeaWAD, {"lr": -1.0}),
+                                     (PReNet, {"targets": (8, 4)}), (PReNet, {"optimizer": "sgd"}),
+                                     (PReNet, {"rep_dim": 0}), (PReNet, {"max_steps_per_epoch": 0}),
+                                     (FeaWAD, {"lr": -1.0}),
                                      (DevNet, {"steps_per_epoch": 0}), (DeepSAD, {"eta": 0})])
 def test_bad_hyperparameters_raise_value_error(data, cls, bad):
     X, y, _ = data
