@@ -386,7 +386,7 @@ class PReNet(_BaselineMixin, TorchDetector):
     --methods PReNet`` on its 8 data sets, MNPWAD protocol, 1 % labeled):
 
     * DeepOD's network and optimizer **rejected as defaults** (issue 12: adlab trails DeepOD's PReNet by
-      0.25 AP on annthyroid and 0.12 on letter, report splits 0–4). One change at a time on the
+      0.23 AP on annthyroid and 0.12 on letter, report splits 0–4, but leads it by 0.14 on magic.gamma). One change at a time on the
       development splits (30 labeled anomalies), from 0.466 / 0.361 / 0.920: DeepOD's network alone
       0.732 / 0.430 / 0.967; DeepOD's schedule alone (batches of 64, one pass per epoch, 100 epochs:
       6.7× the optimizer steps on annthyroid) 0.709 / 0.343 / –; Adam with weight decay on every
