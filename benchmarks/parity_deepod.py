@@ -76,7 +76,9 @@ def summarise(df: pd.DataFrame, command: str, machine: str, started: str, note: 
              f"- **split seeds**: {', '.join(map(str, seeds))} (split, labeled anomalies and model seed; "
              "both libraries get the same rows and labels, 1 torch thread per process)",
              "- **metric**: average precision on the test part (AUC-ROC in the CSV); each library with its "
-             "own defaults", ""]
+             "own defaults" + (", except the adlab overrides given by `--adlab-params` in the command"
+                               if df[df.library == "adlab"].command.astype(str).str.contains("--adlab-params").any()
+                               else ""), ""]
     piv = df.pivot_table(index=["dataset", "method", "seed"], columns="library", values="auc_pr")
     piv = piv.reindex(columns=["adlab", "deepod"])
     lines += ["## Mean AUC-PR over the splits both libraries finished (adlab − DeepOD)", "",
@@ -118,8 +120,10 @@ def machine_details() -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    ap.add_argument("--datasets", nargs="+", default=None, help=f"default: {' '.join(DATASETS)} (with --from-csv: "
+                    "keep only these data sets; default all)")
+    ap.add_argument("--methods", nargs="+", default=None, choices=METHODS, help="default: all five (with "
+                    "--from-csv: keep only these methods)")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     ap.add_argument("--libraries", nargs="+", default=["adlab", "deepod"], choices=["adlab", "deepod"])
     ap.add_argument("--adlab-params", default="", help="development only: python dict of adlab overrides, "
@@ -136,6 +140,12 @@ def main(argv=None):
         df = pd.concat([pd.read_csv(p) for p in args.from_csv], ignore_index=True)
         # a fit run again (new defaults, a missing split filled in) replaces the earlier row: later files win
         df = df.drop_duplicates(subset=["dataset", "method", "library", "seed"], keep="last").reset_index(drop=True)
+        if args.datasets:
+            df = df[df.dataset.isin(args.datasets)].reset_index(drop=True)
+        if args.methods:
+            df = df[df.method.isin(args.methods)].reset_index(drop=True)
+        if df.empty:
+            raise SystemExit("no rows left after the --datasets/--methods filter")
         df.to_csv(out.with_suffix(".csv"), index=False)
         commands = "`; `".join(dict.fromkeys(df.command.astype(str)))
         text = summarise(df, commands, str(df.machine.iloc[0]), str(df.started.min()), args.note)
@@ -147,6 +157,8 @@ def main(argv=None):
             import deepod.models.tabular  # noqa: F401
         except Exception as exc:  # noqa: BLE001
             raise SystemExit(f"deepod is not importable ({exc}); install it with pip install --no-deps deepod")
+    args.datasets = args.datasets or list(DATASETS)
+    args.methods = args.methods or list(METHODS)
     params = eval(args.adlab_params) if args.adlab_params else {}  # noqa: S307 - development switch
     torch.set_num_threads(1)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
