@@ -108,6 +108,17 @@ def test_prenet_rep_dim_gives_a_bias_free_encoder_with_a_linear_code_and_the_sam
                                rtol=1e-5, atol=1e-5)
 
 
+def test_prenet_n_reference_shifts_every_score_by_the_same_constant_so_rankings_do_not_change(data):
+    # the head is affine: s(x) = ½ (w_L + w_R)·f(x) + a term that depends only on the references
+    X, y, _ = data
+    kw = dict(epochs=2, steps_per_epoch=5, batch_size=64, random_state=0, device="cpu")
+    few = PReNet(n_reference=3, **kw).fit(X, y).decision_function(X)
+    many = PReNet(n_reference=40, **kw).fit(X, y).decision_function(X)
+    shift = many - few
+    assert np.ptp(shift) < 1e-4 * max(1.0, np.ptp(few)), "the difference must be one constant"
+    assert abs(shift[0]) > 1e-6, "different references must move the constant"
+
+
 def test_prenet_one_pass_epochs_are_capped_by_max_steps_per_epoch(data):
     X, y, _ = data
     det = PReNet(steps_per_epoch=None, batch_size=8, max_steps_per_epoch=3, random_state=0, device="cpu")
