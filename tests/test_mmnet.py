@@ -22,7 +22,12 @@ def easy():
 def test_defaults_are_the_papers():
     p = MMNet().get_params()
     assert (p["memory_size"], p["lambda_mask"], p["lambda_kl"], p["margin"], p["score_lambda"]) == (128, 1.0, 1e-4, 5.0, 0.1)
-    assert (p["mask"], p["anomaly_score"], p["addressing"], p["kl_reduction"]) == ("soft", "full", "dot", "mean")
+    assert (p["mask"], p["addressing"], p["kl_reduction"]) == ("soft", "dot", "mean")
+
+
+def test_default_score_is_the_log_odds_of_the_attention_parts_not_eq19():
+    """Decision 14 (issue 13): −S_sum in log-odds form; Eq. (19) stays available as anomaly_score="full"."""
+    assert MMNet().get_params()["anomaly_score"] == "logodds"
 
 
 def test_defaults_that_keep_large_tables_from_collapsing():
@@ -56,7 +61,7 @@ def test_the_kl_gradient_vanishes_once_the_attention_saturates_with_the_default_
 
 @pytest.mark.parametrize("switch", [
     {"mask": "soft"}, {"mask": "hard"}, {"mask": "none"},
-    {"anomaly_score": "full"}, {"anomaly_score": "sum"}, {"anomaly_score": "kl"}, {"anomaly_score": "mse"},
+    {"anomaly_score": "logodds"}, {"anomaly_score": "full"}, {"anomaly_score": "sum"}, {"anomaly_score": "kl"}, {"anomaly_score": "mse"},
     {"kl_reduction": "sum"}, {"addressing": "cosine"}, {"batch_sampling": "shuffle"}, {"shrink_threshold": 0.0},
 ])
 def test_each_switch_fits_and_gives_finite_scores(easy, switch):
@@ -72,9 +77,11 @@ def test_score_switch_selects_the_matching_component(easy):
     det = MMNet(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, random_state=0, device="cpu").fit(X, y)
     c = det.score_components(X)
     m_sum, sd_sum, m_kl, sd_kl = det.score_stats_
-    np.testing.assert_allclose(det.decision_function(X),
-                               -((c["s_sum"] - m_sum) / sd_sum + 0.1 * (c["s_kl"] - m_kl) / sd_kl), atol=1e-5)
-    expected = {"sum": -c["s_sum"], "kl": -c["s_kl"], "mse": c["reconstruction"], "full": c["full"]}
+    np.testing.assert_allclose(det.decision_function(X), c["logodds"], atol=1e-6)
+    np.testing.assert_allclose(c["full"], -((c["s_sum"] - m_sum) / sd_sum + 0.1 * (c["s_kl"] - m_kl) / sd_kl),
+                               atol=1e-5)
+    expected = {"sum": -c["s_sum"], "kl": -c["s_kl"], "mse": c["reconstruction"], "full": c["full"],
+                "logodds": c["logodds"]}
     for name, value in expected.items():
         det.set_params(anomaly_score=name)
         np.testing.assert_allclose(det.decision_function(X), value, atol=1e-6)
@@ -90,7 +97,7 @@ def test_score_statistics_are_those_of_the_unlabeled_training_rows(easy):
 
 def test_score_scaling_none_is_the_literal_eq19_and_ranks_differently_from_standard(easy):
     X, y, _ = easy
-    kw = dict(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, random_state=0, device="cpu")
+    kw = dict(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, random_state=0, device="cpu", anomaly_score="full")
     raw = MMNet(score_scaling="none", **kw).fit(X, y)
     c = raw.score_components(X)
     np.testing.assert_allclose(raw.decision_function(X), -(c["s_sum"] + 0.1 * c["s_kl"]), atol=1e-6)
@@ -110,7 +117,7 @@ def test_attention_rows_sum_to_one_and_shrunk_rows_renormalise(easy):
     assert det.memory_items().shape == (16, 8) and det.encode(X).shape == (len(X), 8)
 
 
-@pytest.mark.parametrize("score", ["full", "sum", "kl", "mse"])
+@pytest.mark.parametrize("score", ["logodds", "full", "sum", "kl", "mse"])
 @pytest.mark.parametrize("addressing", ["dot", "cosine"])
 def test_scores_are_finite_on_inputs_far_outside_the_training_range(easy, score, addressing):
     X, y, _ = easy

@@ -7,7 +7,7 @@ import torch
 
 from adlab.components.losses import reconstruction_error
 from adlab.components.memory import (
-    LOG_WEIGHT_FLOOR, MemoryModule, attention_kl_score, attention_sum_score, attention_weights, hard_mask_allowed,
+    LOG_WEIGHT_FLOOR, MemoryModule, attention_kl_score, attention_logodds_score, attention_sum_score, attention_weights, hard_mask_allowed,
     hard_shrinkage, l1_renormalise, margin_reconstruction_loss, memory_logits, memory_readout, mmnet_score,
     soft_mask_loss, uniform_kl_loss,
 )
@@ -186,3 +186,19 @@ def test_scores_from_the_memory_module_are_finite_for_inputs_far_outside_the_dat
     s = mmnet_score(attention_sum_score(out["w"], 4), attention_kl_score(out["log_w"]))
     assert torch.isfinite(s).all() and torch.isfinite(out["z_hat"]).all()
     torch.testing.assert_close(out["w_hat"].sum(1), torch.ones(2))
+
+
+def test_log_odds_score_is_minus_logit_of_s_sum_and_keeps_ordering_where_s_sum_rounds_to_one():
+    k = 2
+    moderate = torch.tensor([[1.0, 0.5, -0.3, 0.2], [0.0, 0.0, 2.0, 1.0]])
+    w, _ = attention_weights(moderate)
+    s_sum = attention_sum_score(w, k)
+    torch.testing.assert_close(attention_logodds_score(moderate, k), torch.log((1 - s_sum) / s_sum), atol=1e-5, rtol=0)
+    # two normals, both far inside M_u: float32 S_sum is exactly 1.0 for both (a tie), the log-odds still
+    # says which one is closer to M_l
+    far = torch.tensor([[40.0, 0.0, 0.0, 0.0], [30.0, 0.0, 0.0, 0.0]])
+    w, _ = attention_weights(far)
+    s_sum = attention_sum_score(w, k)
+    assert s_sum[0] == s_sum[1] == 1.0
+    lo = attention_logodds_score(far, k)
+    assert torch.isfinite(lo).all() and lo[1] > lo[0]

@@ -41,14 +41,16 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
    the margin loss still uses the labels). With the hard mask the KL loss compares the attention with
    the uniform distribution over the *allowed* part. At test time the label is unknown, so every
    variant addresses the whole memory. ``anomaly_score="full"`` (Eq. 19), ``"sum"`` (``−S_sum``), ``"kl"``
-   (``−S_KL``) or ``"mse"`` (mean squared reconstruction error) — Table IV.
+   (``−S_KL``) or ``"mse"`` (mean squared reconstruction error) — Table IV — or ``"logodds"`` (adlab's
+   default, ``−S_sum`` in log-odds form, Decision 14).
 10. ``λ = score_lambda = 0.1`` is fixed (never tuned on test labels). ``S_sum ∈ [0, 1]`` but
     ``S_KL`` is in unbounded nats, so with the raw Eq. (19) ``λ S_KL`` dominated (the combined score was
     below ``−S_sum`` in 12 of 13 runs of issue 13). By default (``score_scaling="standard"``) Eq. (19)
     combines the components standardised with their mean and std over the unlabeled *training* rows
     (``score_stats_``): ``S = −(z(S_sum) + λ z(S_KL))``, as the first author's public code (MCM's
     ``find_best_lambda``) standardises two scores before weighting them; λ = 0.1 then means a tenth of the
-    weight. ``score_scaling="none"`` is the literal Eq. (19); ``score_components`` exposes both parts.
+    weight. ``score_scaling="none"`` is the literal Eq. (19); ``score_components`` exposes both parts. Since
+    issue 13 Eq. (19) is no longer the default score (Decision 14).
 11. Inference is read-only: the memory is frozen at test time (the paper's online update is future work).
 12. ``addressing="dot"`` is Eq. (3). With a ReLU encoder ``‖z‖`` grows linearly with the distance of
     an input from the data, so dot-product attention of far-away *unknown* anomalies is *more* peaked,
@@ -76,6 +78,27 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
     exact log-softmax of before; the score's ``S_KL`` keeps the exact log-softmax. Defaults since issue
     13: the step budget (Decision 8), ``kl_log_eps=1e-12`` and the standardised Eq. (19) (Decision 10);
     score-moving on every table (the step budget only on tables above ≈ 12,800 unlabeled rows).
+14. Default score: ``anomaly_score="logodds"``, i.e. ``−logit(S_sum) = log(w_l / w_u)`` computed from the logits
+    (:func:`~adlab.components.memory.attention_logodds_score`), not Eq. (19). Issue 13, measured with
+    ``benchmarks/mmnet_wide_diag.py`` (``results/mmnet_wide_diag.jsonl``; one fit gives every score).
+    Backdoor, MMNet protocol, full table, dev seeds 10–13 (defaults of Decision 13): Eq. (19) standardised
+    0.810 / 0.825 / 0.837 / 0.839 (mean 0.828), ``−S_sum`` 0.844 / 0.828 / 0.860 / 0.849 (0.845), log-odds
+    0.845 / 0.828 / 0.860 / 0.851 (0.846), ``−S_KL`` alone 0.28–0.55, reconstruction 0.43–0.65. Eq. (19) was
+    below ``−S_sum`` in every dev fit (and at seeds 100/101 of Decision 13). Why: the KL loss trains *every*
+    row, the labeled anomalies included, to peaked attention, so ``S_KL`` calls known anomalies familiar
+    and ``−λ S_KL`` lowers their score; and with dot-product logits far-away unknown anomalies get peaked,
+    not flat, attention (Decision 12). Nothing else was left to fix on the training side: no runaway (median
+    ``‖z‖`` 14–18, logit range 21–27, median largest attention weight 0.34–0.69) and no overfitting with
+    steps (``−S_sum`` test AUC-PR 0.849 after 5 epochs, 0.852 after 10, 0.844 after 50, seed 10).
+    The log-odds rather than ``S_sum`` itself: in float32 ``S_sum`` rounds to exactly 1.0 once ``w_l < 6·10⁻⁸``,
+    which ties 72–98 % of the Backdoor test normals and 11–18 % of its anomalies (49–73 % of letter's normals);
+    ``log(w_l / w_u)`` ranks like ``−S_sum`` wherever ``S_sum`` is resolved and keeps ordering the rest. On
+    the main table's seven smaller sets (MNPWAD protocol, seeds 0–4, 35 fits) the mean AUC-PR was Eq. (19)
+    0.397, ``−S_sum`` 0.416, log-odds 0.423 (magic.gamma 0.605 → 0.709, pendigits 0.286 / 0.265 / 0.303).
+    The main table (``python -m adlab bench --experiment main --methods MMNet``, 8 sets × 5 seeds): average
+    0.472 → 0.495; per set letter 0.064 → 0.064 (−0.0002), magic.gamma 0.605 → 0.709, pendigits 0.286 →
+    0.303, annthyroid 0.302 → 0.315, satimage-2 0.555 → 0.575, thyroid 0.399 → 0.426, cardio 0.569 → 0.570,
+    donors 0.999 → 1.000; lower in 10 of the 40 fits. ``anomaly_score="full"`` keeps the paper's Eq. (19).
 """
 from __future__ import annotations
 
@@ -86,7 +109,7 @@ import torch
 from torch import nn
 
 from ..components.memory import (
-    MemoryModule, attention_kl_score, attention_sum_score, hard_mask_allowed, margin_reconstruction_loss,
+    MemoryModule, attention_kl_score, attention_logodds_score, attention_sum_score, hard_mask_allowed, margin_reconstruction_loss,
     mmnet_score, soft_mask_loss, standardised_mmnet_score, uniform_kl_loss,
 )
 from ..components.networks import fp32, mlp
@@ -96,7 +119,7 @@ from .base import TorchDetector, check_choice, check_int, check_max_steps, check
 __all__ = ["MemoryAutoencoder", "MMNet"]
 
 _MASKS = ("soft", "hard", "none")
-_SCORES = ("full", "sum", "kl", "mse")
+_SCORES = ("logodds", "full", "sum", "kl", "mse")
 _SAMPLING = ("balanced", "shuffle")
 _SCALINGS = ("standard", "none")
 #: at most this many unlabeled training rows (a seeded random subset) give the score statistics
@@ -154,7 +177,8 @@ class MMNet(TorchDetector):
     score_scaling : ``"standard"`` (Eq. 19 on components standardised with training statistics,
         Decision 10) or ``"none"`` (the literal Eq. 19).
     mask : ``"soft"`` | ``"hard"`` | ``"none"`` (Table III ablation).
-    anomaly_score : ``"full"`` | ``"sum"`` | ``"kl"`` | ``"mse"`` (Table IV ablation). Called ``score``
+    anomaly_score : ``"logodds"`` (default: ``log(w_l / w_u)``, ranks like ``−S_sum``, Decision 14) | ``"full"``
+        (Eq. 19) | ``"sum"`` | ``"kl"`` | ``"mse"`` (Table IV ablation). Called ``score``
         until this release, which shadowed scikit-learn's ``score(X, y)`` method (``cross_val_score``
         failed); ``MMNet(score=...)`` and ``set_params(score=...)`` still work with a ``FutureWarning``.
     batch_sampling : ``"balanced"`` | ``"shuffle"``; ``labeled_fraction`` of a balanced batch are
@@ -181,7 +205,7 @@ class MMNet(TorchDetector):
                  margin: float = 5.0, lambda_mask: float = 1.0,
                  lambda_kl: float = 1e-4, kl_reduction: str = "mean", kl_log_eps: float = 1e-12,
                  score_lambda: float = 0.1, score_scaling: str = "standard",
-                 mask: str = "soft", anomaly_score: str = "full", batch_sampling: str = "balanced",
+                 mask: str = "soft", anomaly_score: str = "logodds", batch_sampling: str = "balanced",
                  labeled_fraction: float = 0.5, epochs: int = 50, batch_size: int = 256, lr: float = 1e-3,
                  lr_decay: float = 0.98, weight_decay: float = 1e-5, max_steps_per_epoch: int | None = 100,
                  score_batch_size: int = 65536,
@@ -357,19 +381,23 @@ class MMNet(TorchDetector):
 
     # ------------------------------------------------------------------ scoring
     def _components_batch(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Eq. (17)–(19) and the reconstruction error for a batch (whole memory addressed)."""
+        """Eq. (17)–(19), the log-odds ``log(w_l / w_u)`` and the reconstruction error for a batch (whole
+        memory addressed)."""
         net = self.modules_["net"]
         out = net(x)
         s_sum = attention_sum_score(out["w"], self.n_normal_items_)
         s_kl = attention_kl_score(out["log_w"])
+        logodds = attention_logodds_score(out["logits"], self.n_normal_items_)
         mse = fp32(lambda a, b: (a - b).pow(2).mean(dim=1), out["x_hat"], x)
         lam = float(self.score_lambda)
         full = (standardised_mmnet_score(s_sum, s_kl, self.score_stats_, lam) if self.score_scaling == "standard"
                 else mmnet_score(s_sum, s_kl, lam))
-        return {"s_sum": s_sum, "s_kl": s_kl, "reconstruction": mse, "full": full}
+        return {"s_sum": s_sum, "s_kl": s_kl, "reconstruction": mse, "full": full, "logodds": logodds}
 
     def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
         c = self._components_batch(x)
+        if self.anomaly_score == "logodds":
+            return c["logodds"]
         if self.anomaly_score == "full":
             return c["full"]
         if self.anomaly_score == "sum":
@@ -394,8 +422,8 @@ class MMNet(TorchDetector):
 
     def score_components(self, X) -> dict[str, np.ndarray]:
         """Per-sample ``s_sum`` (Eq. 17, high = normal), ``s_kl`` (Eq. 18, high = peaked attention),
-        ``reconstruction`` (mean squared error) and ``full`` (Eq. 19), each (n,) float64 — so the
-        Table IV ablation needs one fit."""
+        ``reconstruction`` (mean squared error), ``full`` (Eq. 19) and ``logodds`` (``log(w_l / w_u)``, high =
+        anomalous; the default score), each (n,) float64 — so the Table IV ablation needs one fit."""
         return self._map_batches(X, self._components_batch)
 
     def attention(self, X) -> dict[str, np.ndarray]:

@@ -1,0 +1,185 @@
+"""Why MMNet's score is weaker than DevNet's on UNSW-NB15 Backdoor: per-component diagnostics (issue 13).
+
+One fit per command; one JSON line appended to ``results/mmnet_wide_diag.jsonl``. For the MMNet protocol
+split (seed ``SEED``; ``ROWS`` = ``full`` or a stratified subsample of that many rows, seed ``1000 + SEED``)
+it records the test AUC-PR of every score MMNet can form —
+
+* ``full`` (the estimator's default score), ``sum`` (``−S_sum``), ``kl`` (``−S_KL``), ``mse``
+  (reconstruction error), ``raw19`` (the literal Eq. 19),
+* ``logodds`` = ``logsumexp(d_l) − logsumexp(d_u)``, i.e. ``log(w_l / w_u)`` from the logits: the same
+  ranking as ``−S_sum`` in exact arithmetic, without fp32 saturation at ``S_sum = 1``,
+
+— the share of test normals / anomalies whose ``S_sum`` is saturated (``1 − S_sum < 1e-6`` or
+``S_sum < 1e-6``), the median ‖z‖, the median logit range and largest attention weight, the norms of
+the memory parts, the last epoch's losses and (every ``--curve`` epochs) the test AUC-PR of ``−S_sum``
+and of the reconstruction error during training (development only: test labels never steer a fit).
+
+    python benchmarks/mmnet_wide_diag.py full 10 '{}'
+    python benchmarks/mmnet_wide_diag.py 20000 10 '{"weight_decay": 1e-2}' --curve 5
+    python benchmarks/mmnet_wide_diag.py small TAG '{}' cardio,thyroid 0,1,2
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+LOG = ROOT / "benchmarks" / "results" / "mmnet_wide_diag.jsonl"
+DATA = ROOT.parent / "shared" / "data" / "devnet" / "unsw_nb15_backdoor.npz"
+
+
+def _append(row: dict) -> None:
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    with LOG.open("a") as fh:
+        fh.write(json.dumps(row) + "\n")
+    print(json.dumps(row), flush=True)
+
+
+def _extras(det, X: np.ndarray) -> dict[str, np.ndarray]:
+    import torch
+
+    k = det.n_normal_items_
+
+    def fn(xb):
+        out = det.modules_["net"](xb)
+        lg = out["logits"]
+        return {"logodds": torch.logsumexp(lg[:, k:], 1) - torch.logsumexp(lg[:, :k], 1),
+                "range": lg.max(1).values - lg.min(1).values, "wmax": out["w"].max(1).values,
+                "z": out["z"].norm(dim=1)}
+
+    return det._map_batches(X, fn)
+
+
+def diag(det, s, fit_s: float, extra: dict) -> dict:
+    from adlab.evaluation.metrics import evaluate
+
+    c = det.score_components(s.X_test)
+    e = _extras(det, s.X_test)
+    scores = {"full": c["full"], "sum": -c["s_sum"], "logodds": e["logodds"], "kl": -c["s_kl"],
+              "mse": c["reconstruction"], "raw19": -(c["s_sum"] + 0.1 * c["s_kl"])}
+    res = {k: round(evaluate(s.y_test, v)["auc_pr"], 3) for k, v in scores.items()}
+    res.update({f"roc_{k}": round(evaluate(s.y_test, scores[k])["auc_roc"], 3) for k in ("full", "sum", "logodds")})
+    yt = s.y_test == 1
+    ss = c["s_sum"]
+    m = det.memory_items()
+    h = det.history_[-1]
+    res.update({
+        "sat1_norm": round(float(np.mean(1 - ss[~yt] < 1e-6)), 3), "sat1_anom": round(float(np.mean(1 - ss[yt] < 1e-6)), 3),
+        "sat0_norm": round(float(np.mean(ss[~yt] < 1e-6)), 4), "sat0_anom": round(float(np.mean(ss[yt] < 1e-6)), 3),
+        "z_med": round(float(np.median(e["z"][~yt])), 2), "z_med_anom": round(float(np.median(e["z"][yt])), 2),
+        "range_med": round(float(np.median(e["range"])), 1), "wmax_med": round(float(np.median(e["wmax"])), 3),
+        "m_u_norm": round(float(np.linalg.norm(m[:det.n_normal_items_], axis=1).mean()), 2),
+        "m_l_norm": round(float(np.linalg.norm(m[det.n_normal_items_:], axis=1).mean()), 2),
+        "rec_last": round(h["rec"], 3), "mask_last": round(h["mask"], 4), "kl_last": round(h["kl"], 3),
+        "wu_unl": round(h["w_u_unlabeled"], 4), "wl_lab": round(h["w_l_labeled"], 4),
+        "fit_s": round(fit_s, 1), "n_train": int(len(s.y_train)), **extra})
+    return res
+
+
+def _missed(det, s) -> dict:
+    """Test anomalies whose ``S_sum`` saturates at 1 ("missed") vs the others: the share whose exact
+    feature row also occurs among the labeled anomalies, the unlabeled (contaminating) training
+    anomalies and the training normals."""
+    def keys(X):
+        return {r.tobytes() for r in np.round(X, 6)}
+
+    lab = keys(s.X_train[s.y_train == 1])
+    cont = keys(s.X_train[(s.y_train == 0) & (s.y_train_true == 1)])
+    norm = keys(s.X_train[s.y_train_true == 0])
+    ss = det.score_components(s.X_test[s.y_test == 1])["s_sum"]
+    rows = [r.tobytes() for r in np.round(s.X_test[s.y_test == 1], 6)]
+    out = {}
+    for name, sel in (("missed", 1 - ss < 1e-6), ("caught", 1 - ss >= 1e-6)):
+        rs = [r for r, m in zip(rows, sel) if m]
+        n = max(len(rs), 1)
+        out[f"{name}_n"] = len(rs)
+        for kname, ks in (("lab", lab), ("cont", cont), ("norm", norm)):
+            out[f"{name}_in_{kname}"] = round(sum(r in ks for r in rs) / n, 3)
+    return out
+
+
+def backdoor(rows: str, seed: int, params: dict, curve: int) -> None:
+    import torch
+    from sklearn.model_selection import train_test_split
+
+    from adlab.data.protocol import weak_split
+    from adlab.evaluation.metrics import evaluate
+    from adlab.models.mmnet import MMNet
+
+    torch.set_num_threads(1)
+    with np.load(DATA) as d:
+        X, y = d["X"].astype(np.float32), d["y"].astype(int)
+    if rows != "full":
+        idx, _ = train_test_split(np.arange(len(y)), train_size=int(rows), stratify=y, random_state=1000 + seed)
+        X, y = X[idx], y[idx]
+    s = weak_split(X, y, protocol="mmnet", random_state=seed)
+    points: list = []
+
+    class Traced(MMNet):
+        def _run_epochs(self, opt, step, **kw):
+            end = kw.get("on_epoch_end")
+
+            def on_end(epoch):
+                row = end(epoch) if end else None
+                if curve and (epoch + 1) % curve == 0:
+                    net = self.modules_["net"]
+                    net.eval()
+                    with torch.no_grad():
+                        xt = torch.from_numpy(s.X_test.astype(np.float32))
+                        out = net(xt)
+                        ss = out["w"][:, :self.n_normal_items_].sum(1).numpy()
+                        mse = (out["x_hat"] - xt).pow(2).mean(1).numpy()
+                    net.train()
+                    points.append((epoch + 1, round(evaluate(s.y_test, -ss)["auc_pr"], 3),
+                                   round(evaluate(s.y_test, mse)["auc_pr"], 3)))
+                return row
+
+            kw["on_epoch_end"] = on_end
+            return super()._run_epochs(opt, step, **kw)
+
+    det = Traced(random_state=seed, device="cpu", **params)
+    t = time.perf_counter()
+    det.fit(s.X_train, s.y_train)
+    fit_s = time.perf_counter() - t
+    res = diag(det, s, fit_s, {"curve": points} if points else {})
+    res.update(_missed(det, s))
+    _append({"kind": "backdoor", "rows": rows, "seed": seed, "params": params, **res})
+
+
+def small(tag: str, params: dict, datasets: list[str], seeds: list[int]) -> None:
+    import torch
+
+    from adlab.data.protocol import weak_split
+    from adlab.evaluation.experiments import load_dataset
+    from adlab.models.mmnet import MMNet
+
+    torch.set_num_threads(1)
+    for ds in datasets:
+        data = load_dataset(ds)
+        for seed in seeds:
+            s = weak_split(data.X, data.y, protocol="mnpwad", random_state=seed)
+            t = time.perf_counter()
+            det = MMNet(random_state=seed, device="cpu", **params).fit(s.X_train, s.y_train)
+            res = diag(det, s, time.perf_counter() - t, {})
+            _append({"kind": "small", "tag": tag, "ds": ds, "seed": seed, "params": params, **res})
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) < 3:
+        print(__doc__)
+        return 2
+    if argv[0] == "small":
+        small(argv[1], json.loads(argv[2]), argv[3].split(","), [int(x) for x in argv[4].split(",")])
+        return 0
+    curve = int(argv[argv.index("--curve") + 1]) if "--curve" in argv else 0
+    backdoor(argv[0], int(argv[1]), json.loads(argv[2]), curve)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
