@@ -174,3 +174,21 @@ def test_label_fit_stop_is_off_when_validation_early_stopping_is_on(data):
     det = MNPWAD(**{**TINY, "epochs": 3}, early_stopping=True, patience=2, label_fit_stop=0.99, random_state=0,
                  device="cpu").fit(X, y, X_val=X[:150], y_val=y_true[:150])
     assert det.stopped_epoch_ is None and len(det.history_) == 3
+
+
+def test_pretrain_holdout_stops_each_pretraining_stage_on_held_out_unlabeled_rows(data):
+    """pretrain_holdout: a share of the unlabeled rows is held out of autoencoder pretraining and every
+    stage stops early on their reconstruction MSE (patience epochs without improvement) — no labels used;
+    None (the default) trains every stage for pretrain_epochs."""
+    X, y, _ = data
+    kw = dict(TINY, pretrain_epochs=40, patience=2, random_state=0, device="cpu")
+    plain = MNPWAD(**kw).fit(X, y)
+    assert all("val_loss" not in h for h in plain.pretrain_history_) and len(plain.pretrain_history_) == 40 + 40 + 1
+    det = MNPWAD(**kw, pretrain_holdout=0.2).fit(X, y)
+    hist = det.pretrain_history_
+    assert all("val_loss" in h for h in hist)
+    per_stage = {s: [h for h in hist if h["stage"] == s] for s in ("layer1", "layer2", "finetune")}
+    assert any(len(v) < 40 for k, v in per_stage.items() if k != "finetune"), "no stage stopped early"
+    assert np.isfinite(det.decision_function(X)).all()
+    with pytest.raises(ValueError, match="pretrain_holdout"):
+        MNPWAD(**TINY, device="cpu", pretrain_holdout=1.0).fit(X, y)
