@@ -130,7 +130,11 @@ class RoSAS(TorchDetector):
        0.953 → 0.966 (seeds 13–14). Main table (MNPWAD protocol, 8 ADBench sets, 5 seeds): average AUC-PR
        0.428 → 0.488 (satimage-2 +0.25, thyroid +0.18, pendigits +0.13, but annthyroid −0.08, letter
        −0.05). It is one regularisation strength measured on narrow and wide tables, not a per-table
-       value; why the wide table needs it (rare one-hot columns?) is not established.
+       value; why the wide table needs it (rare one-hot columns?) is not established. Reported splits
+       after the change: Backdoor (``fidelity_wide.py``, seeds 0–4) 0.526 → 0.761 ± 0.159 (0.51–0.91;
+       paper 0.877, target 0.85 missed); DeepOD parity (seeds 0–4) letter 0.569 → 0.625 (DeepOD 0.619),
+       pendigits 0.985 vs 0.986 (10 splits), annthyroid 0.815 → 0.803 (DeepOD 0.814), magic.gamma 0.791
+       vs 0.779.
     2. DeepOD's differences, each alone, on the same dev splits (Letter / Backdoor, seeds 10–12, official
        weight decay; default 0.523 / 0.632): DeepOD's network (H = 32, hidden 32/16) 0.504 / 0.609,
        margin 5 0.458 / 0.661, fixed 0.5/0.5 instead of DWA 0.531 / 0.618, lr 1e-3 0.511 / 0.600 —
