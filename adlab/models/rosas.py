@@ -126,7 +126,7 @@ class RoSAS(TorchDetector):
        one-hot) the official setting reaches 0.632 (seeds 10–12, full table) against the paper's 0.877,
        below a balanced logistic regression on the same labels; the test AP does not rise with longer or
        shorter training (50 epochs 0.629), so it is not a stopping problem. Weight decay 3e-3 gives
-       0.846 (1e-2: 0.872, but Letter 0.463 against 0.523); Letter 0.562 → 0.569 (5 seeds), Pendigits
+       0.846 (1e-2: 0.872, but Letter 0.463 against 0.523); over seeds 10–14 Backdoor 0.597 → 0.785; Letter 0.562 → 0.569 (5 seeds), Pendigits
        0.953 → 0.966 (seeds 13–14). Main table (MNPWAD protocol, 8 ADBench sets, 5 seeds): average AUC-PR
        0.428 → 0.488 (satimage-2 +0.25, thyroid +0.18, pendigits +0.13, but annthyroid −0.08, letter
        −0.05). It is one regularisation strength measured on narrow and wide tables, not a per-table
