@@ -17,6 +17,7 @@ and of the reconstruction error during training (development only: test labels n
     python benchmarks/mmnet_wide_diag.py full 10 '{}'
     python benchmarks/mmnet_wide_diag.py 20000 10 '{"weight_decay": 1e-2}' --curve 5
     python benchmarks/mmnet_wide_diag.py small TAG '{}' cardio,thyroid 0,1,2
+    python benchmarks/mmnet_wide_diag.py report
 """
 from __future__ import annotations
 
@@ -168,8 +169,47 @@ def small(tag: str, params: dict, datasets: list[str], seeds: list[int]) -> None
             _append({"kind": "small", "tag": tag, "ds": ds, "seed": seed, "params": params, **res})
 
 
+def report() -> str:
+    """``results/mmnet_wide_diag.md`` from the JSON lines: AUC-PR of every score per fit."""
+    import pandas as pd
+
+    rows = [json.loads(line) for line in LOG.read_text().splitlines() if line.strip()]
+    lines = ["# MMNet: AUC-PR of each score per fit (issue 13, Decision 14)", "",
+             "Produced by `python benchmarks/mmnet_wide_diag.py ...` (one line of `mmnet_wide_diag.jsonl` per fit; "
+             "`python benchmarks/mmnet_wide_diag.py report` rewrites this file). One fit gives every score: `full` = "
+             "Eq. (19) on standardised components (the default before Decision 14), `sum` = −S_sum, `logodds` = "
+             "log(w_l / w_u) (the default since), `kl` = −S_KL, `mse` = reconstruction error, `raw19` = the literal "
+             "Eq. (19). `sat1_*`: share of test normals / anomalies whose float32 S_sum is 1 (within 1e-6). "
+             "`params` = changes from the defaults of the run's time ({} = defaults). Development seeds only; "
+             "CPU, one torch thread, a shared machine.", ""]
+    bd = pd.DataFrame([r for r in rows if r["kind"] == "backdoor"])
+    if not bd.empty:
+        bd["params"] = bd["params"].map(lambda p: json.dumps(p, sort_keys=True))
+        cols = ["rows", "seed", "params", "full", "sum", "logodds", "kl", "mse", "raw19", "sat1_norm", "sat1_anom",
+                "z_med", "range_med", "wmax_med", "fit_s"]
+        lines += ["## UNSW-NB15 Backdoor, MMNet protocol", "",
+                  bd[[c for c in cols if c in bd.columns]].to_markdown(index=False, floatfmt=".3f"), ""]
+        for r in rows:
+            if r["kind"] == "backdoor" and r.get("curve"):
+                lines.append(f"Test AUC-PR of −S_sum / reconstruction during training (rows {r['rows']}, seed "
+                             f"{r['seed']}; epoch, −S_sum, mse): {r['curve']}")
+        lines.append("")
+    sm = pd.DataFrame([r for r in rows if r["kind"] == "small"])
+    if not sm.empty:
+        t = sm.groupby(["tag", "ds"])[["full", "sum", "logodds", "kl", "mse"]].mean()
+        n = sm.groupby(["tag", "ds"])["seed"].count().rename("fits")
+        lines += ["## Main table's data sets (MNPWAD protocol): mean AUC-PR over seeds", "",
+                  t.join(n).to_markdown(floatfmt=".3f"), "",
+                  "Mean over all these fits: " + ", ".join(f"`{c}` {sm[c].mean():.3f}"
+                                                          for c in ("full", "sum", "logodds", "kl", "mse")), ""]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["report"]:
+        LOG.with_suffix(".md").write_text(report())
+        return 0
     if len(argv) < 3:
         print(__doc__)
         return 2
