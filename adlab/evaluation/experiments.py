@@ -292,7 +292,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
                (Setting("full"), Setting("hard mask", params={"mask": "hard"}),
                 Setting("no mask", params={"mask": "none"}), Setting("score=mse", params={"anomaly_score": "mse"}),
                 Setting("score=S_sum", params={"anomaly_score": "sum"}),
-                Setting("score=S_KL", params={"anomaly_score": "kl"})),
+                Setting("score=S_KL", params={"anomaly_score": "kl"}),
+                # "full" uses the default score (log-odds, MMNet Decision 14); the paper's Eq. 19 is its own arm
+                Setting("score=Eq.19", params={"anomaly_score": "full"})),
                protocol="mmnet", methods=("MMNet",), reference="full", n_seeds=3, fast_seeds=1),
     Experiment("prototypes", "MNPWAD: number of normal prototypes k (k=auto selects it).",
                (Setting("k=auto", params={"n_prototypes": None}),)
