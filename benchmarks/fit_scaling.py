@@ -91,7 +91,9 @@ def report(df: pd.DataFrame, args) -> str:
         lines += [f"## {title}", "", t.to_markdown(floatfmt=".0f" if col != "optimizer_steps" else ".0f"), ""]
     if getattr(args, "note", ""):
         lines += [f"Note: {args.note}", ""]
-    bad = df[df["status"] != "ok"]
+    done = set(zip(ok["method"], ok["rows"]))
+    redone = np.array([(m, r) in done for m, r in zip(df["method"], df["rows"])], dtype=bool)
+    bad = df[(df["status"] != "ok").to_numpy() & ~redone]  # failures not fitted again later
     if not bad.empty:
         lines += ["## Not finished", "", bad[["method", "rows", "status"]].to_markdown(index=False), ""]
     return "\n".join(lines)
