@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from devlog import append_jsonl, fit_mmnet_small, paired_with_base, read_jsonl  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 LOG = RESULTS / "mmnet_wide_dev.jsonl"
@@ -34,9 +36,7 @@ DATA = ROOT.parent / "shared" / "data" / "devnet" / "unsw_nb15_backdoor.npz"
 
 
 def _append(row: dict) -> None:
-    with LOG.open("a") as fh:
-        fh.write(json.dumps(row) + "\n")
-    print(json.dumps(row), flush=True)
+    append_jsonl(LOG, row)
 
 
 def backdoor(rows: str, seed: int, params: dict) -> None:
@@ -69,30 +69,18 @@ def backdoor(rows: str, seed: int, params: dict) -> None:
 
 
 def small(tag: str, params: dict, datasets: list[str], seeds: list[int]) -> None:
-    import torch
-
-    from adlab.data.protocol import weak_split
-    from adlab.evaluation.experiments import load_dataset
     from adlab.evaluation.metrics import evaluate
-    from adlab.models.mmnet import MMNet
 
-    torch.set_num_threads(1)
-    for ds in datasets:
-        data = load_dataset(ds)
-        for seed in seeds:
-            s = weak_split(data.X, data.y, protocol="mnpwad", random_state=seed)
-            t = time.perf_counter()
-            det = MMNet(random_state=seed, device="cpu", **params).fit(s.X_train, s.y_train)
-            fit_s = time.perf_counter() - t
-            full = det.decision_function(s.X_test)
-            _append({"kind": "small", "tag": tag, "params": params, "ds": ds, "seed": seed,
-                     "full": round(evaluate(s.y_test, full)["auc_pr"], 4),
-                     "sum": round(evaluate(s.y_test, -det.score_components(s.X_test)["s_sum"])["auc_pr"], 4),
-                     "roc": round(evaluate(s.y_test, full)["auc_roc"], 4), "fit_s": round(fit_s, 1)})
+    for ds, seed, s, det, fit_s in fit_mmnet_small(params, datasets, seeds):
+        full = det.decision_function(s.X_test)
+        _append({"kind": "small", "tag": tag, "params": params, "ds": ds, "seed": seed,
+                 "full": round(evaluate(s.y_test, full)["auc_pr"], 4),
+                 "sum": round(evaluate(s.y_test, -det.score_components(s.X_test)["s_sum"])["auc_pr"], 4),
+                 "roc": round(evaluate(s.y_test, full)["auc_roc"], 4), "fit_s": round(fit_s, 1)})
 
 
 def report() -> str:
-    rows = [json.loads(line) for line in LOG.read_text().splitlines() if line.strip()]
+    rows = read_jsonl(LOG)
     bd = pd.DataFrame([r for r in rows if r["kind"] == "backdoor"])
     sm = pd.DataFrame([r for r in rows if r["kind"] == "small"])
     lines = ["# MMNet on UNSW-NB15 Backdoor: development runs (issue 13)", "",
@@ -119,15 +107,12 @@ def report() -> str:
                   t.round(3).astype(str).where(t.notna(), "–").add(" (").add(n.fillna(0).astype(int).astype(str))
                   .add(")").where(t.notna(), "–").to_markdown(), ""]
         if "before" in set(sm["tag"]):
-            base = sm[sm["tag"] == "before"].set_index(["ds", "seed"])["full"]
             lines += ["Paired with `before` on the same (data set, seed) cells:", ""]
             for tag in [x for x in dict.fromkeys(sm["tag"]) if x != "before"]:
-                cur = sm[sm["tag"] == tag].set_index(["ds", "seed"])["full"]
-                common = cur.index.intersection(base.index)
-                if len(common):
-                    d = cur[common] - base[common]
-                    lines.append(f"* `{tag}`: {len(common)} cells, mean {cur[common].mean():.3f} vs {base[common].mean():.3f} "
-                                 f"(difference {d.mean():+.3f}; lower in {int((d < 0).sum())} of {len(common)})")
+                pr = paired_with_base(sm, tag, "before", ["ds", "seed"], "full")
+                if pr:
+                    lines.append(f"* `{tag}`: {pr['cells']} cells, mean {pr['mean']:.3f} vs {pr['base']:.3f} "
+                                 f"(difference {pr['difference']:+.3f}; lower in {pr['lower_in']} of {pr['cells']})")
             lines.append("")
         lines += ["Tags: " + "; ".join(f"`{k}` = {v}" for k, v in
                                        sm.drop_duplicates("tag").set_index("tag")["params"].items()), ""]

@@ -28,16 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
+from devlog import append_jsonl, fit_mmnet_small, read_jsonl  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "benchmarks" / "results" / "mmnet_wide_diag.jsonl"
 DATA = ROOT.parent / "shared" / "data" / "devnet" / "unsw_nb15_backdoor.npz"
 
 
 def _append(row: dict) -> None:
-    LOG.parent.mkdir(parents=True, exist_ok=True)
-    with LOG.open("a") as fh:
-        fh.write(json.dumps(row) + "\n")
-    print(json.dumps(row), flush=True)
+    append_jsonl(LOG, row)
 
 
 def _extras(det, X: np.ndarray) -> dict[str, np.ndarray]:
@@ -152,28 +151,16 @@ def backdoor(rows: str, seed: int, params: dict, curve: int) -> None:
 
 
 def small(tag: str, params: dict, datasets: list[str], seeds: list[int]) -> None:
-    import torch
-
-    from adlab.data.protocol import weak_split
-    from adlab.evaluation.experiments import load_dataset
-    from adlab.models.mmnet import MMNet
-
-    torch.set_num_threads(1)
-    for ds in datasets:
-        data = load_dataset(ds)
-        for seed in seeds:
-            s = weak_split(data.X, data.y, protocol="mnpwad", random_state=seed)
-            t = time.perf_counter()
-            det = MMNet(random_state=seed, device="cpu", **params).fit(s.X_train, s.y_train)
-            res = diag(det, s, time.perf_counter() - t, {})
-            _append({"kind": "small", "tag": tag, "ds": ds, "seed": seed, "params": params, **res})
+    for ds, seed, s, det, fit_s in fit_mmnet_small(params, datasets, seeds):
+        _append({"kind": "small", "tag": tag, "ds": ds, "seed": seed, "params": params,
+                 **diag(det, s, fit_s, {})})
 
 
 def report() -> str:
     """``results/mmnet_wide_diag.md`` from the JSON lines: AUC-PR of every score per fit."""
     import pandas as pd
 
-    rows = [json.loads(line) for line in LOG.read_text().splitlines() if line.strip()]
+    rows = read_jsonl(LOG)
     lines = ["# MMNet: AUC-PR of each score per fit (issue 13, Decision 14)", "",
              "Produced by `python benchmarks/mmnet_wide_diag.py ...` (one line of `mmnet_wide_diag.jsonl` per fit; "
              "`python benchmarks/mmnet_wide_diag.py report` rewrites this file). One fit gives every score: `full` = "

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from devlog import append_jsonl, paired_with_base, read_jsonl  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 LOG = RESULTS / "mnpwad_dev.jsonl"
@@ -38,9 +40,7 @@ if not os.environ.get("ADLAB_DATA_DIR") and _SHARED_DATA.is_dir():   # the cours
 
 
 def _done() -> set:
-    if not LOG.exists():
-        return set()
-    rows = [json.loads(line) for line in LOG.read_text().splitlines() if line.strip()]
+    rows = read_jsonl(LOG)
     return {(r["tag"], r["ds"], r["split"], r["seed"]) for r in rows}
 
 
@@ -69,13 +69,11 @@ def run(datasets, splits, seeds, configs: dict[str, dict]) -> None:
                            "ap": round(auc_pr(sp.y_test, s), 4), "roc": round(auc_roc(sp.y_test, s), 4),
                            "k": int(det.n_prototypes_), "epochs": len(det.history_),
                            "s": round(time.perf_counter() - t, 1)}
-                    with LOG.open("a") as fh:
-                        fh.write(json.dumps(row) + "\n")
-                    print(json.dumps(row), flush=True)
+                    append_jsonl(LOG, row)
 
 
 def report() -> str:
-    rows = [json.loads(line) for line in LOG.read_text().splitlines() if line.strip()]
+    rows = read_jsonl(LOG)
     df = pd.DataFrame(rows)
     df["params"] = df["params"].map(lambda p: json.dumps(p, sort_keys=True))
     lines = ["# MNPWAD development ablations against the authors' code (issue 12)", "",
@@ -93,20 +91,16 @@ def report() -> str:
     lines += ["## Mean test AP per configuration (number of fits in brackets)", "",
               cell.where(t.notna(), "–").reindex(order).to_markdown(), ""]
     if "base" in set(df["tag"]):
-        base = df[df["tag"] == "base"].set_index(["ds", "split", "seed"])["ap"]
         lines += ["## Paired with `base` on the same (data set, split, seed) cells", "",
                   "| tag | data set | cells | mean AP | base | difference | lower in |", "|---|---|---|---|---|---|---|"]
         for tag in order:
             if tag == "base":
                 continue
-            cur = df[df["tag"] == tag].set_index(["ds", "split", "seed"])["ap"]
             for ds in dict.fromkeys(df["ds"]):
-                c = cur[cur.index.get_level_values(0) == ds]
-                common = c.index.intersection(base.index)
-                if len(common):
-                    d = c[common] - base[common]
-                    lines.append(f"| `{tag}` | {ds} | {len(common)} | {c[common].mean():.3f} | "
-                                 f"{base[common].mean():.3f} | {d.mean():+.3f} | {int((d < 0).sum())} |")
+                pr = paired_with_base(df[df["ds"] == ds], tag, "base", ["ds", "split", "seed"], "ap")
+                if pr:
+                    lines.append(f"| `{tag}` | {ds} | {pr['cells']} | {pr['mean']:.3f} | {pr['base']:.3f} | "
+                                 f"{pr['difference']:+.3f} | {pr['lower_in']} |")
         lines.append("")
     per = df.pivot_table(index=["ds", "split"], columns="tag", values="ap", aggfunc="mean")
     lines += ["## Mean AP per split (over the model seeds run)", "",

@@ -2,7 +2,6 @@
 
 The build itself (`make book`) and the browser check (`make book-check`) run in CI after the tests.
 """
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,14 +9,13 @@ import pytest
 
 from adlab.notebooks import RepositoryAddress, repository_address
 
+from scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _module(name):
-    spec = importlib.util.spec_from_file_location(f"book_{name}", ROOT / "book" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"book/{name}.py", f"book_{name}")
 
 
 @pytest.fixture(scope="module")

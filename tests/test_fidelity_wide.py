@@ -1,20 +1,18 @@
 """benchmarks/fidelity_wide.py: one row per fit, resumable, the paper's number beside each mean."""
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from scripts import load_script
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fidelity_wide.py"
 
 
 @pytest.fixture(scope="module")
 def fw():
-    spec = importlib.util.spec_from_file_location("fidelity_wide", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(SCRIPT)
 
 
 @pytest.fixture()

@@ -4,7 +4,11 @@ One serial run of the FAST main experiment (every method, data set ``blobs``, se
 ``--jobs 2`` and a two-worker ``LocalCluster`` must reproduce its rows to the last digit (timings and
 ``finished_at`` aside).
 """
+import os
+import platform
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -107,6 +111,8 @@ def test_dask_local_cluster_gives_the_serial_rows(serial, tmp_path, capsys):
     assert f"Dask cluster at {cluster.scheduler_address}" in md
     # the workers were warmed up before the grid and reported the machine facts
     assert "torch threads 1 in each of 2 worker processes" in md
+    if platform.libc_ver()[0] == "glibc":  # the Nanny's MALLOC_TRIM_THRESHOLD_ was undone in each worker
+        assert "glibc malloc thresholds restored in 2 of them" in md
     # and the run's client was closed afterwards
     assert grid._STARTED == {}
 
@@ -182,3 +188,34 @@ def test_joblib_calls_inside_a_fit_run_sequentially_whatever_the_outer_backend()
     with parallel_config(backend="threading", n_jobs=2):
         row = grid.fit_task(task, device="cpu", make_detector=probing_make_detector, on_error="raise")
     assert row["status"] == "ok" and seen == ["SequentialBackend"]
+
+
+_PAGE_FAULTS = """
+import resource, sys
+import numpy as np
+from adlab.evaluation.grid import _undo_malloc_trim_threshold
+changed = _undo_malloc_trim_threshold()
+again = _undo_malloc_trim_threshold()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(300):
+    np.ones(1 << 18)  # 2 MiB, allocated and freed: a training step's temporary tensor
+print(changed, again, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
+def test_a_worker_started_with_malloc_trim_threshold_reuses_large_buffers_again():
+    def run(**env):
+        out = subprocess.run([sys.executable, "-c", _PAGE_FAULTS], capture_output=True, text=True, check=True,
+                             env={k: v for k, v in {**os.environ, **env}.items() if v is not None})
+        changed, again, faults = out.stdout.split()
+        return changed == "True", again == "True", int(faults)
+
+    changed, again, faults = run(MALLOC_TRIM_THRESHOLD_="65536")  # what Dask's Nanny sets
+    assert changed and not again  # once per process
+    kept, _, faults_kept = run(MALLOC_TRIM_THRESHOLD_="65536", ADLAB_KEEP_MALLOC="1")
+    assert not kept
+    # with the thresholds restored the 2 MiB buffers are reused; with Dask's setting each one is a fresh mmap
+    assert faults_kept > 20 * max(faults, 1) and faults_kept > 300 * 100
+    untouched, _, _ = run(MALLOC_TRIM_THRESHOLD_=None)
+    assert not untouched

@@ -1,18 +1,13 @@
 """benchmarks/parity_deepod.py --from-csv: merging result files into a report without fitting."""
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from scripts import load_script
 
 
 def _parity():
-    spec = importlib.util.spec_from_file_location("parity_deepod", ROOT / "benchmarks" / "parity_deepod.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/parity_deepod.py")
 
 
 def _rows(method, library, aps, command="python benchmarks/parity_deepod.py", dataset="letter"):

@@ -1,19 +1,14 @@
 """benchmarks/parity_mnpwad.py: the issue-12 verdict it prints is computed as the targets say."""
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def parity():
-    spec = importlib.util.spec_from_file_location("parity_mnpwad", ROOT / "benchmarks" / "parity_mnpwad.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/parity_mnpwad.py")
 
 
 def _runs(adlab, official, val=None, official_seed=0.0):

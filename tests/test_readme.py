@@ -1,15 +1,13 @@
 """The README: two set-up commands first, result tables generated from benchmarks/results."""
-import importlib.util
 from pathlib import Path
+
+from scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _update_readme():
-    spec = importlib.util.spec_from_file_location("update_readme", ROOT / "benchmarks" / "update_readme.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/update_readme.py")
 
 
 def test_readme_shows_the_demo_and_test_commands_first():

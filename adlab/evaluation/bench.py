@@ -179,6 +179,10 @@ def _machine(workers: list[dict] | None = None) -> str:
         threads = sorted({w["torch_threads"] for w in workers})
         gpu, version = workers[0]["gpu"], workers[0]["torch"]
         where = f"torch threads {'/'.join(map(str, threads))} in each of {len(workers)} worker processes"
+        restored = sum(bool(w.get("malloc_thresholds_restored")) for w in workers)
+        if restored:
+            where += (f"; glibc malloc thresholds restored in {restored} of them, started with "
+                      "MALLOC_TRIM_THRESHOLD_")
     else:
         import torch
 

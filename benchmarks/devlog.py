@@ -1,0 +1,59 @@
+"""Shared plumbing of the development-run scripts (``mmnet_wide_dev.py``, ``mmnet_wide_diag.py``,
+``mnpwad_dev.py``): one JSON line per fit appended to a log, the log read back, a tag paired with a
+baseline tag on the same cells, and MMNet fitted on the main table's small ADBench sets.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+
+def append_jsonl(log: Path, row: dict) -> None:
+    """Append ``row`` as one JSON line to ``log`` (created with its folder) and echo it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as fh:
+        fh.write(json.dumps(row) + "\n")
+    print(json.dumps(row), flush=True)
+
+
+def read_jsonl(log: Path) -> list[dict]:
+    """Every row of ``log`` (none if it does not exist)."""
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def paired_with_base(df: pd.DataFrame, tag: str, base: str, cells: list[str], value: str) -> dict | None:
+    """``tag`` against ``base`` on the cells (``cells`` columns) both ran: number of cells, both means, the
+    mean difference and in how many cells ``tag`` is lower; ``None`` if they share no cell."""
+    ref = df[df["tag"] == base].set_index(cells)[value]
+    cur = df[df["tag"] == tag].set_index(cells)[value]
+    common = cur.index.intersection(ref.index)
+    if not len(common):
+        return None
+    d = cur[common] - ref[common]
+    return {"cells": len(common), "mean": float(cur[common].mean()), "base": float(ref[common].mean()),
+            "difference": float(d.mean()), "lower_in": int((d < 0).sum())}
+
+
+def fit_mmnet_small(params: dict, datasets: list[str], seeds: list[int]) -> Iterator[tuple]:
+    """MMNet(``params``) fitted on the MNPWAD-protocol split of each small data set and seed, one torch
+    thread: yields ``(dataset, seed, split, fitted detector, fit seconds)``."""
+    import torch
+
+    from adlab.data.protocol import weak_split
+    from adlab.evaluation.experiments import load_dataset
+    from adlab.models.mmnet import MMNet
+
+    torch.set_num_threads(1)
+    for ds in datasets:
+        data = load_dataset(ds)
+        for seed in seeds:
+            s = weak_split(data.X, data.y, protocol="mnpwad", random_state=seed)
+            t = time.perf_counter()
+            det = MMNet(random_state=seed, device="cpu", **params).fit(s.X_train, s.y_train)
+            yield ds, seed, s, det, time.perf_counter() - t
