@@ -34,6 +34,7 @@ Output: ``<out>.csv`` (one row per method × dataset × seed) and ``<out>.md`` (
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -81,11 +82,12 @@ def _deepod_rosas():
     return DeepODRoSAS
 
 
-def make_method(method: str, seed: int, epochs: int, n_features: int, device: str):
+def make_method(method: str, seed: int, epochs: int, n_features: int, device: str, params: dict | None = None):
+    """The detector of ``method``; ``params`` are extra RoSAS settings for the adlab methods."""
     if method == "adlab":
-        return RoSAS(epochs=epochs, random_state=seed, device=device)
+        return RoSAS(epochs=epochs, random_state=seed, device=device, **(params or {}))
     if method == "adlab_es":
-        return RoSAS(epochs=epochs, early_stopping=True, random_state=seed, device=device)
+        return RoSAS(epochs=epochs, early_stopping=True, random_state=seed, device=device, **(params or {}))
     cls = _deepod_rosas()
     if method == "deepod":
         return cls(epochs=epochs, device=device, verbose=0, random_state=seed)
@@ -96,8 +98,8 @@ def make_method(method: str, seed: int, epochs: int, n_features: int, device: st
     raise ValueError(f"unknown method {method!r}")
 
 
-def run_one(method: str, split, seed: int, epochs: int, device: str) -> dict:
-    det = make_method(method, seed, epochs, split.X_train.shape[1], device)
+def run_one(method: str, split, seed: int, epochs: int, device: str, params: dict | None = None) -> dict:
+    det = make_method(method, seed, epochs, split.X_train.shape[1], device, params)
     t0 = time.perf_counter()
     if method == "adlab_es":
         det.fit(split.X_train, split.y_train, X_val=split.X_val, y_val=split.y_val)
@@ -110,27 +112,31 @@ def run_one(method: str, split, seed: int, epochs: int, device: str) -> dict:
             "epochs_run": len(getattr(det, "history_", [])) or epochs}
 
 
-def summarise(df: pd.DataFrame, epochs: int) -> str:
+def summarise(df: pd.DataFrame, epochs: int, timing: bool = True) -> str:
+    """The markdown report; ``timing=False`` leaves fit times out (rows merged from runs made at different
+    times and machine loads, whose seconds are not comparable)."""
     lines = [f"# RoSAS fidelity (RoSAS protocol, {df.seed.nunique()} seeds, {epochs} epochs, CPU, 1 thread)", "",
              "AUC-PR = average precision (trapezoidal in brackets, the paper's definition). "
              "Paper = Table 3 (official code; model-only std, fixed split). Seeds vary split + model here.", ""]
     methods = list(dict.fromkeys(df.method))
+    timed = methods if timing else []
     head = "| dataset | D | paper AUC-PR | " + " | ".join(f"{m} AUC-PR (trap)" for m in methods) + \
-           " | " + " | ".join(f"{m} fit s" for m in methods) + " |"
-    lines += ["Fit times are medians over seeds (wall clock, seconds).", "", head,
-              "|" + "---|" * (3 + 2 * len(methods))]
+           "".join(f" | {m} fit s" for m in timed) + " |"
+    lines += ["Fit times are medians over seeds (wall clock, seconds)." if timing else
+              "Fit times left out: the rows were merged from runs made at different times and machine loads.",
+              "", head, "|" + "---|" * (3 + len(methods) + len(timed))]
     for ds, g in df.groupby("dataset", sort=False):
         cells = [ds, str(int(g.n_features.iloc[0])), f"{PAPER_AUC_PR.get(ds, float('nan')):.3f}"]
         for m in methods:
             gm = g[g.method == m]
             cells.append(f"{format_mean_std(gm.auc_pr)} ({gm.auc_pr_trap.mean():.3f})" if len(gm) else "–")
-        for m in methods:
+        for m in timed:
             gm = g[g.method == m]
             cells.append(f"{gm.fit_s.median():.1f}" if len(gm) else "–")
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for ref in ("deepod", "deepod_paper"):
-        if ref in methods and "adlab" in methods:
+        if timing and ref in methods and "adlab" in methods:
             lines.append(f"Fit-time ratio adlab / {ref}: median of per-seed ratios (ratio of the fastest fits, "
                          "the least disturbed by other load on the machine):")
             for ds, g in df.groupby("dataset", sort=False):
@@ -158,6 +164,11 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="benchmarks/results/fidelity_rosas")
     ap.add_argument("--note", default="", help="free text appended to the markdown (e.g. machine load)")
+    ap.add_argument("--adlab-params", default="{}",
+                    help='JSON of RoSAS settings for the adlab methods, e.g. \'{"weight_decay": 1e-4}\'; their rows are '
+                         'then named e.g. adlab[weight_decay=0.0001]')
+    ap.add_argument("--no-timing", action="store_true",
+                    help="with --from-csv: leave fit times out of the report (rows from runs at different loads)")
     ap.add_argument("--from-csv", nargs="+", default=None,
                     help="no runs: concatenate these result CSVs (e.g. from parallel runs) into <out>.csv/.md")
     args = ap.parse_args(argv)
@@ -165,7 +176,7 @@ def main(argv=None):
         df = pd.concat([pd.read_csv(p) for p in args.from_csv], ignore_index=True)
         out = Path(args.out)
         df.to_csv(out.with_suffix(".csv"), index=False)
-        text = summarise(df, int(df.epochs.iloc[0])) + (f"\n{args.note}\n" if args.note else "")
+        text = summarise(df, int(df.epochs.iloc[0]), timing=not args.no_timing) + (f"\n{args.note}\n" if args.note else "")
         out.with_suffix(".md").write_text(text)
         print(text)
         return df
@@ -178,6 +189,13 @@ def main(argv=None):
         methods = [m for m in methods if not m.startswith("deepod")]
         if dropped:
             print(f"deepod is not importable: skipping {dropped}")
+    adlab_params = json.loads(args.adlab_params)
+
+    def label(method: str) -> str:
+        if not (adlab_params and method.startswith("adlab")):
+            return method
+        return method + "[" + ",".join(f"{k}={v}" for k, v in sorted(adlab_params.items())) + "]"
+
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -185,12 +203,13 @@ def main(argv=None):
         X, y = load_dataset(name)
         warm = weak_split(X, y, protocol="rosas", random_state=args.seeds[0])
         for method in methods:          # warm-up (lazy torch init, imports) so first timings are fair
-            run_one(method, warm, args.seeds[0], 1, args.device)
+            run_one(method, warm, args.seeds[0], 1, args.device, adlab_params if method.startswith("adlab") else None)
         for seed in args.seeds:
             split = weak_split(X, y, protocol="rosas", random_state=seed)
             for method in methods:
-                r = run_one(method, split, seed, args.epochs, args.device)
-                rows.append({"dataset": name, "method": method, "seed": seed, "epochs": args.epochs,
+                r = run_one(method, split, seed, args.epochs, args.device,
+                            adlab_params if method.startswith("adlab") else None)
+                rows.append({"dataset": name, "method": label(method), "seed": seed, "epochs": args.epochs,
                              "n_features": X.shape[1], "n_train": len(split.y_train),
                              "paper_auc_pr": PAPER_AUC_PR.get(name, np.nan), **r})
                 print(f"{name:11s} seed={seed} {method:12s} AUC-PR={r['auc_pr']:.3f} (trap {r['auc_pr_trap']:.3f}) "

@@ -142,4 +142,4 @@ def test_auc_pr_floor_on_the_rosas_toy():
     y_weak = np.zeros_like(ytr)
     y_weak[np.random.default_rng(0).choice(np.flatnonzero(ytr == 1), 15, replace=False)] = 1
     det = RoSAS(epochs=30, random_state=0, device="cpu").fit(Xtr, y_weak)
-    assert auc_pr(yte, det.decision_function(Xte)) > 0.5   # 10x the base rate (0.595 with weight decay 3e-3)
+    assert auc_pr(yte, det.decision_function(Xte)) > 0.5   # 10x the base rate (0.670 with weight decay 1e-3)
