@@ -26,7 +26,7 @@ def test_public_import_and_paper_defaults():
     assert adlab.RoSAS is RoSAS
     p = RoSAS().get_params()
     assert (p["rep_dim"], p["k"], p["alpha"], p["margin"], p["batch_size"], p["temperature"]) == (128, 2, 0.5, 1.0, 32, 2.0)
-    assert (p["lr"], p["weight_decay"], p["epochs"], p["n_batches_per_epoch"]) == (5e-3, 3e-3, 200, 16)
+    assert (p["lr"], p["weight_decay"], p["epochs"], p["n_batches_per_epoch"]) == (5e-3, 1e-3, 200, 16)
     assert (p["loss"], p["regularizer"], p["consistency"], p["l2_embedding_weight"], p["early_stopping"]) == \
         ("continuous", True, True, 0.0, False)
 
