@@ -99,6 +99,7 @@ def make_method(method: str, seed: int, epochs: int, n_features: int, device: st
 
 
 def run_one(method: str, split, seed: int, epochs: int, device: str, params: dict | None = None) -> dict:
+    """Fit ``method`` on ``split`` and score its test part; ``params`` reach the adlab methods only."""
     det = make_method(method, seed, epochs, split.X_train.shape[1], device, params)
     t0 = time.perf_counter()
     if method == "adlab_es":
@@ -203,12 +204,11 @@ def main(argv=None):
         X, y = load_dataset(name)
         warm = weak_split(X, y, protocol="rosas", random_state=args.seeds[0])
         for method in methods:          # warm-up (lazy torch init, imports) so first timings are fair
-            run_one(method, warm, args.seeds[0], 1, args.device, adlab_params if method.startswith("adlab") else None)
+            run_one(method, warm, args.seeds[0], 1, args.device, adlab_params)
         for seed in args.seeds:
             split = weak_split(X, y, protocol="rosas", random_state=seed)
             for method in methods:
-                r = run_one(method, split, seed, args.epochs, args.device,
-                            adlab_params if method.startswith("adlab") else None)
+                r = run_one(method, split, seed, args.epochs, args.device, adlab_params)
                 rows.append({"dataset": name, "method": label(method), "seed": seed, "epochs": args.epochs,
                              "n_features": X.shape[1], "n_train": len(split.y_train),
                              "paper_auc_pr": PAPER_AUC_PR.get(name, np.nan), **r})

@@ -63,11 +63,9 @@ def run_bench(args: list[str], out: Path) -> dict:
 
 
 def best_of(repeats: int, args: list[str], stem: Path) -> dict:
-    """The fastest of ``repeats`` runs of the same command (each into its own CSV); every wall time is
-    kept in ``walls``."""
+    """The fastest of ``repeats`` runs of the same command (each into its own CSV)."""
     runs = [run_bench(args, stem.with_name(f"{stem.name}-{i}.csv")) for i in range(repeats)]
-    best = min(runs, key=lambda r: r["wall"])
-    return {**best, "walls": [r["wall"] for r in runs]}
+    return min(runs, key=lambda r: r["wall"])
 
 
 def fit_busy(run: dict) -> float:
