@@ -7,7 +7,7 @@ and the model (the official code fixes the split and varies only the model seed,
 model-only; ours is larger). Scores on the test part: AUC-PR as average precision (``auc_pr``,
 DeepOD/ADBench) and trapezoidal (``auc_pr_trap``, what the official RoSAS code and hence the
 paper report), AUC-ROC. Data: ADBench's pendigits, letter and annthyroid (6 features) and, for the
-paper's Thyroid column, DevNet's 21-feature annthyroid (``thyroid-21f``, see ``EXTRA_DATA``).
+paper's Thyroid column, DevNet's 21-feature annthyroid (``thyroid-21f``, see ``bench_data.EXTRA_FILES``).
 
 Methods (``--methods``):
 
@@ -43,10 +43,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from adlab.data.adbench import load_adbench
 from adlab.data.protocol import weak_split
 from adlab.evaluation.metrics import auc_pr, auc_pr_trapezoid, auc_roc, format_mean_std
 from adlab.models.rosas import RoSAS, rosas_hidden_sizes
+from bench_data import load_dataset  # benchmarks/ is on sys.path when run as a script
 
 #: RoSAS AUC-PR in the paper's Table 3 (trapezoidal, official code, 10 runs). The paper's Thyroid is the
 #: 21-feature table of the official repository (``thyroid-21f``); ADBench's ``annthyroid`` has 6 features
@@ -58,22 +58,6 @@ PAPER_NOTE = {"annthyroid": "the paper's Thyroid has 21 features (row thyroid-21
                              "annthyroid_21feat.npz` in the data folder, 7,200 × 21, already normalised; min-max is refit on train "
                              "as for every table), the data set behind the paper's Thyroid column"}
 #: tables outside ADBench: name -> file under the shared data folder (``X``, ``y`` arrays)
-EXTRA_DATA = {"thyroid-21f": "devnet/annthyroid_21feat.npz"}
-
-
-def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """ADBench by name, or one of :data:`EXTRA_DATA` from ``$ADLAB_SHARED_DATA`` (default ``../shared/data``)."""
-    if name not in EXTRA_DATA:
-        return load_adbench(name)
-    root = Path(os.environ.get("ADLAB_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-    path = root / EXTRA_DATA[name]
-    if not path.exists():
-        raise FileNotFoundError(f"{name}: {path} not found; set ADLAB_SHARED_DATA to the folder holding "
-                                f"{EXTRA_DATA[name]}")
-    with np.load(path) as data:
-        return np.asarray(data["X"], dtype=np.float64), np.asarray(data["y"], dtype=np.int64)
-
-
 def _deepod_rosas():
     try:
         from deepod.models.tabular import RoSAS as DeepODRoSAS

@@ -35,9 +35,10 @@ from adlab.data.protocol import weak_split
 from adlab.evaluation.experiments import detector_params
 from adlab.evaluation.metrics import auc_pr, auc_roc
 from adlab.models.registry import DETECTORS, make_detector
+from bench_data import EXTRA_FILES, SHARED  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "devnet" / "unsw_nb15_backdoor.npz"
+DEFAULT_DATA = SHARED / EXTRA_FILES["backdoor"]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "fidelity_wide.csv"
 FLOOR = "LogReg floor"
 KEY = ["protocol", "method", "seed", "max_rows", "fast"]

@@ -28,9 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench_data import EXTRA_FILES, SHARED  # benchmarks/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "devnet" / "unsw_nb15_backdoor.npz"
+DEFAULT_DATA = SHARED / EXTRA_FILES["backdoor"]
 PROTOCOL = {"MNPWAD": "mnpwad", "MMNet": "mmnet"}  # every other detector: the RoSAS protocol
 DEFAULT_METHODS = ["MMNet", "DeepSAD", "SyntheticAnomalyClassifier", "MNPWAD", "RoSAS"]
 

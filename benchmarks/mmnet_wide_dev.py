@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 
 from devlog import append_jsonl, fit_mmnet_small, paired_with_base, read_jsonl  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from bench_data import EXTRA_FILES, SHARED  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 LOG = RESULTS / "mmnet_wide_dev.jsonl"
-DATA = ROOT.parent / "shared" / "data" / "devnet" / "unsw_nb15_backdoor.npz"
+DATA = SHARED / EXTRA_FILES["backdoor"]
 
 
 def _append(row: dict) -> None:

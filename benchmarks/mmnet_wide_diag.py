@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from devlog import append_jsonl, fit_mmnet_small, read_jsonl  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from bench_data import EXTRA_FILES, SHARED  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "benchmarks" / "results" / "mmnet_wide_diag.jsonl"
-DATA = ROOT.parent / "shared" / "data" / "devnet" / "unsw_nb15_backdoor.npz"
+DATA = SHARED / EXTRA_FILES["backdoor"]
 
 
 def _append(row: dict) -> None:

@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from adlab.data.adbench import load_adbench
 from adlab.data.protocol import weak_split
 from adlab.evaluation.metrics import auc_pr, auc_roc
+from bench_data import EXTRA_FILES, load_dataset  # benchmarks/ is on sys.path when run as a script
 
 METHODS = ("RoSAS", "DevNet", "DeepSAD", "PReNet", "FeaWAD")
 DATASETS = ("pendigits", "letter", "magic.gamma", "annthyroid")
@@ -120,7 +120,7 @@ def machine_details() -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--datasets", nargs="+", default=None, help=f"default: {' '.join(DATASETS)} (with --from-csv: "
+    ap.add_argument("--datasets", nargs="+", default=None, help=f"default: {' '.join(DATASETS)}; also {', '.join(EXTRA_FILES)} (with --from-csv: "
                     "keep only these data sets; default all)")
     ap.add_argument("--methods", nargs="+", default=None, choices=METHODS, help="default: all five (with "
                     "--from-csv: keep only these methods)")
@@ -166,7 +166,7 @@ def main(argv=None):
     machine = machine_details() if "deepod" in args.libraries else platform.platform()
     rows = []
     for name in args.datasets:
-        X, y = load_adbench(name)
+        X, y = load_dataset(name)
         for seed in args.seeds:
             split = weak_split(X, y, protocol="rosas", random_state=seed)
             for method in args.methods:

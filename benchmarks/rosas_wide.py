@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import os
 import time
 from pathlib import Path
 
@@ -22,20 +21,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from adlab.data.adbench import load_adbench
 from adlab.data.protocol import weak_split
 from adlab.evaluation.metrics import auc_pr, auc_roc
 from adlab.models.rosas import RoSAS
-
-SHARED = Path(os.environ.get("ADLAB_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-FILES = {"backdoor": "devnet/unsw_nb15_backdoor.npz", "thyroid-21f": "devnet/annthyroid_21feat.npz"}
-
-
-def load(name: str):
-    if name in FILES:
-        with np.load(SHARED / FILES[name]) as d:
-            return np.asarray(d["X"], dtype=np.float64), np.asarray(d["y"], dtype=np.int64)
-    return load_adbench(name)
+from bench_data import load_dataset  # benchmarks/ is on sys.path when run as a script
 
 
 def subsample(X, y, n, seed):
@@ -68,7 +57,7 @@ def main(argv=None):
     variants = dict(v.split("=", 1) for v in (args.variant or ["default={}"]))
     rows = []
     for name in args.data:
-        X0, y0 = load(name)
+        X0, y0 = load_dataset(name)
         for seed in args.seeds:
             X, y = subsample(X0, y0, args.subsample, seed)
             split = weak_split(X, y, protocol="rosas", random_state=seed)

@@ -7,6 +7,7 @@ functions without running its ``main``::
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -17,6 +18,8 @@ def load_script(path: str | Path, name: str | None = None) -> ModuleType:
     """The module of the script at ``path`` (relative to the repository root), executed once per call;
     its name is ``name`` or the file's stem."""
     path = ROOT / path
+    if str(path.parent) not in sys.path:      # as when run as a script: its siblings (devlog, bench_data) import
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(name or path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
