@@ -1,6 +1,6 @@
 """MNPWAD against the authors' code: the development ablations behind MNPWAD's Decisions (issue 12, item 2).
 
-Each run splits an ADBench set with ``weak_split(protocol="mnpwad-reference", random_state=SPLIT)`` — the
+Each run splits a data set (ADBench, or ``backdoor`` — see ``bench_data.py``) with ``weak_split(protocol="mnpwad-reference", random_state=SPLIT)`` — the
 authors' own recipe, on *development* split seeds (100–104 here; the parity report uses 2024/1/2) — fits
 ``MNPWAD(random_state=SEED, device="cpu", **PARAMS)`` on the weak labels only (no validation data) and records
 the test AP and AUC-ROC, the chosen k, the number of joint epochs run and the seconds, one JSON line per fit
@@ -15,13 +15,16 @@ still compares every configuration on the same cells::
         --seeds 0 --config base='{}' --config renorm='{"renormalize_weights": true}'
     python benchmarks/mnpwad_dev.py report
 
+A configuration's ``"pu_holdout": f`` is read by this script, not by MNPWAD: it holds out a share f of the
+labeled anomalies and 10 % of the unlabeled rows and fits with ``early_stopping=True`` on them
+(:func:`pu_validation_split`), a weak-label-only imitation of the authors' labelled validation part.
+
 One torch thread per process (the machine is shared).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -29,14 +32,32 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from devlog import append_jsonl, paired_with_base, read_jsonl  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from bench_data import load_dataset  # benchmarks/ is on sys.path when run as a script
+from devlog import append_jsonl, paired_with_base, read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 LOG = RESULTS / "mnpwad_dev.jsonl"
-_SHARED_DATA = ROOT.parent / "shared" / "data" / "adbench"
-if not os.environ.get("ADLAB_DATA_DIR") and _SHARED_DATA.is_dir():   # the course machines' local copy
-    os.environ["ADLAB_DATA_DIR"] = str(_SHARED_DATA)
+#: script-level keys of a configuration (not MNPWAD arguments)
+PU_HOLDOUT = "pu_holdout"
+
+
+def pu_validation_split(X, y, fraction: float, seed: int, unlabeled_fraction: float = 0.1):
+    """A label-free stand-in for the authors' labelled validation part (positive-unlabeled validation):
+    ``fraction`` of the labeled anomalies (at least one, and at least one left to train on) and
+    ``unlabeled_fraction`` of the unlabeled rows are held out as ``X_val, y_val`` (1 = held-out labeled
+    anomaly, 0 = unlabeled). Under labels selected at random among the anomalies, the AUC-ROC of held-out
+    labeled anomalies against unlabeled rows is an increasing affine function of the true AUC-ROC, so it can
+    rank epochs without true labels. Returns ``X_fit, y_fit, X_val, y_val``."""
+    rng = np.random.default_rng(seed)
+    a, u = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    if len(a) < 2:
+        raise ValueError(f"{PU_HOLDOUT} needs at least 2 labeled anomalies, got {len(a)}")
+    n_a = min(max(int(round(fraction * len(a))), 1), len(a) - 1)
+    hold = np.zeros(len(y), dtype=bool)
+    hold[rng.choice(a, n_a, replace=False)] = True
+    hold[rng.choice(u, int(round(unlabeled_fraction * len(u))), replace=False)] = True
+    return X[~hold], y[~hold], X[hold], y[hold]
 
 
 def _done() -> set:
@@ -47,7 +68,6 @@ def _done() -> set:
 def run(datasets, splits, seeds, configs: dict[str, dict]) -> None:
     import torch
 
-    from adlab.data.adbench import load_adbench
     from adlab.data.protocol import weak_split
     from adlab.evaluation.metrics import auc_pr, auc_roc
     from adlab.models.mnpwad import MNPWAD
@@ -55,7 +75,7 @@ def run(datasets, splits, seeds, configs: dict[str, dict]) -> None:
     torch.set_num_threads(1)
     done = _done()
     for ds in datasets:
-        X, y = load_adbench(ds)
+        X, y = load_dataset(ds)
         for split in splits:
             sp = weak_split(X, y, protocol="mnpwad-reference", random_state=split)
             for seed in seeds:
@@ -63,7 +83,13 @@ def run(datasets, splits, seeds, configs: dict[str, dict]) -> None:
                     if (tag, ds, split, seed) in done:
                         continue
                     t = time.perf_counter()
-                    det = MNPWAD(random_state=seed, device="cpu", **params).fit(sp.X_train, sp.y_train)
+                    kw = {k: v for k, v in params.items() if k != PU_HOLDOUT}
+                    if PU_HOLDOUT in params:   # select the epoch on held-out weak labels (see pu_validation_split)
+                        fit_args = pu_validation_split(sp.X_train, sp.y_train, params[PU_HOLDOUT], split)
+                        kw = {"early_stopping": True, "pretrain_early_stopping": False, **kw}
+                    else:
+                        fit_args = (sp.X_train, sp.y_train)
+                    det = MNPWAD(random_state=seed, device="cpu", **kw).fit(*fit_args)
                     s = det.decision_function(sp.X_test)
                     row = {"tag": tag, "params": params, "ds": ds, "split": split, "seed": seed,
                            "ap": round(auc_pr(sp.y_test, s), 4), "roc": round(auc_roc(sp.y_test, s), 4),
