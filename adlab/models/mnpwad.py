@@ -209,7 +209,10 @@ class MNPWAD(TorchDetector):
       test-AP probes (diagnostic only, development split 102, ``label_fit_stop=None``) show why the weak path is
       fragile: the score network's test AP climbs to 0.85 by epoch 6, then drops to 0.52 at epoch 7 and 0.43 at
       10, while all unlabeled rows already share one prototype (the ``dec="batch"`` optimum) from epoch 4 on;
-      Donors swings the other way (0.82 at epoch 2, 0.60 at 4–5, 0.92 at 9). Measured on development splits
+      Donors swings the other way (0.82 at epoch 2, 0.60 at 4–5, 0.92 at 9). On split 102 the drop comes as the
+      labeled anomalies get fit (epoch-mean L_score 0.096 → 0.056) and the unlabeled rows' mean max-similarity
+      jumps 0.76 → 0.90 (hidden anomalies included); but on split 100 it saturates further (0.99) while the test
+      AP stays at 0.85, so that similarity is no stopping signal either. Measured on development splits
       (``benchmarks/mnpwad_dev.py``, Backdoor splits 100–102 × seeds 0–1, Pendigits/Gamma splits 100–104) and
       *not* adopted: ``label_fit_stop=0.5`` (stop once L_score is halved) lifts Backdoor 0.719 → 0.831 (split
       102: 0.46 → 0.84 on both seeds; 0.4 fires one epoch later and gives 0.52) and leaves Pendigits (−0.004)
