@@ -200,7 +200,7 @@ def combine(paths, out: Path, note: str = "") -> int:
         if md.exists():
             heads.append("\n".join(line for line in md.read_text().splitlines() if line.startswith("- ")))
     header = ("# MNPWAD parity: adlab vs the authors' code on identical splits\n\n"
-              f"Merged from {len(paths)} runs of `benchmarks/parity_mnpwad.py` (run in parallel, one per part) "
+              f"Merged from {len(paths)} runs of `benchmarks/parity_mnpwad.py` (one per part) "
               f"with `python benchmarks/parity_mnpwad.py --combine {' '.join(Path(p).name for p in paths)} "
               f"--out {out}`; each run's settings:\n\n" + "\n\n".join(heads) + "\n\n"
               + (f"**Note.** {note}\n\n" if note else ""))

@@ -192,3 +192,15 @@ def test_pretrain_holdout_stops_each_pretraining_stage_on_held_out_unlabeled_row
     assert np.isfinite(det.decision_function(X)).all()
     with pytest.raises(ValueError, match="pretrain_holdout"):
         MNPWAD(**TINY, device="cpu", pretrain_holdout=1.0).fit(X, y)
+
+
+def test_a_shorter_budget_trains_exactly_the_first_epochs_of_a_longer_one(data):
+    """What ``benchmarks/mnpwad_epoch_trace.py`` relies on: with the same seed and no label-fit stop, a fit with
+    ``epochs=e`` is the first e epochs of a longer fit (nothing depends on the budget), so its scores are the
+    longer run's after e epochs."""
+    X, y = data[0], data[1]
+    kw = dict(TINY, random_state=0, device="cpu", label_fit_stop=None, n_prototypes=2)
+    short = MNPWAD(**{**kw, "epochs": 1}).fit(X, y)
+    long = MNPWAD(**{**kw, "epochs": 2}).fit(X, y)
+    assert [r["loss"] for r in short.history_] == [long.history_[0]["loss"]]
+    assert long.history_[1]["loss"] != long.history_[0]["loss"]

@@ -206,12 +206,12 @@ class MNPWAD(TorchDetector):
       split seeds 2024/1/2 × model seeds 42–44, both codes interleaved): their code reaches its paper (0.867 vs
       0.870) at ≈ 50 s per run; adlab 0.740 weak-label-only and 0.801 with ``fit(X, y, X_val, y_val)``, at 0.2×
       their seconds. So on this table a gap remains *beyond* the validation labels (−0.066 with them). Per-epoch
-      test-AP probes (diagnostic only, development split 102, ``label_fit_stop=None``) show why the weak path is
-      fragile: the score network's test AP climbs to 0.85 by epoch 6, then drops to 0.52 at epoch 7 and 0.43 at
-      10, while all unlabeled rows already share one prototype (the ``dec="batch"`` optimum) from epoch 4 on;
-      Donors swings the other way (0.82 at epoch 2, 0.60 at 4–5, 0.92 at 9). On split 102 the drop comes as the
-      labeled anomalies get fit (epoch-mean L_score 0.096 → 0.056) and the unlabeled rows' mean max-similarity
-      jumps 0.76 → 0.90 (hidden anomalies included); but on split 100 it saturates further (0.99) while the test
+      test-AP traces (diagnostic only, ``benchmarks/results/mnpwad_epoch_trace.md``, development splits,
+      ``label_fit_stop=None``) show why the weak path is fragile: on Backdoor split 102 the test AP climbs to
+      0.84 after 7 epochs, then drops to 0.52 after 8 and 0.43 after 10; Donors swings the other way (0.82 after
+      3, 0.60 after 5–6, 0.92 after 10). On split 102 the drop comes as the labeled anomalies get fit
+      (epoch-mean L_score 0.096 → 0.056) and the unlabeled rows' mean max-similarity jumps 0.76 → 0.90 (hidden
+      anomalies included); but on split 100 it saturates further (0.99) while the test
       AP stays at 0.85, so that similarity is no stopping signal either. Measured on development splits
       (``benchmarks/mnpwad_dev.py``, Backdoor splits 100–102 × seeds 0–1, Pendigits/Gamma splits 100–104) and
       *not* adopted: ``label_fit_stop=0.5`` (stop once L_score is halved) lifts Backdoor 0.719 → 0.831 (split
@@ -220,11 +220,11 @@ class MNPWAD(TorchDetector):
       lower in 20 of 40 fits: ``python -m adlab bench --experiment main --methods MNPWAD`` with the changed
       default) — issue 13 forbids that; a positive-unlabeled validation split (``"pu_holdout": 0.25`` in
       ``mnpwad_dev.py``: a quarter of the labeled anomalies and 10 % of the unlabeled rows held out, epochs chosen
-      on their AUC) — Backdoor +0.002, Gamma −0.035 (it stops at epoch 0 on two splits and trains on fewer
-      labels); averaging the scores of the last 5 epochs' snapshots (probe: Backdoor 102 0.43 → 0.48, Donors
-      0.92 → 0.84 and 0.90 on two splits). In the validation path, the reference's joint learning rate 5e-3 (``--params '{"joint_lr":
+      on their (1 − AP) + (1 − AUC-ROC)) — Backdoor +0.002, Gamma −0.035 (on two splits the first epoch scores
+      best and is kept; it also trains on fewer labels). In the validation path, the reference's joint learning rate 5e-3 (``--params '{"joint_lr":
       null}'``) gave Backdoor dev 0.853 vs 0.828 but Gamma 0.749 vs 0.757 and Pendigits 0.834 vs 0.872
-      (development splits, ``benchmarks/parity_mnpwad.py --no-official --modes adlab+val``), and 60 pretraining
+      (development splits 100–104, Backdoor 100–102, model seed 0, ``benchmarks/parity_mnpwad.py --modes adlab+val
+      --params …``, Backdoor with ``--reuse-official`` of a run on the same splits), and 60 pretraining
       epochs 0.825 vs 0.828 on Backdoor; neither was kept.
     * **Every difference from the authors' code, ablated one at a time (issue 12, item 2).** Read side by
       side with their ``MNPWAD.py``/``model.py``/``utils_pretrain.py`` (``docs/references/mnpwad.md``), adlab's
