@@ -569,7 +569,10 @@ assert results[("cosine", "-S_KL")]["AUC-PR unknown only"] > results[("dot", "-S
 # $\log(w_l/w_u) = -\operatorname{logit}\mathcal S_{sum}$, computed from the logits with `logsumexp`: the same
 # ranking as $-\mathcal S_{sum}$ wherever that is resolved, without the ties (`anomaly_score="logodds"`;
 # `anomaly_score="full"` is the paper's Eq. 19). It is still below the paper: on some splits about a fifth of the
-# anomalies attend wholly to $\mathcal M_u$, and no score read from the attention can find those. The cell shows the benchmark shipped with the
+# anomalies attend wholly to $\mathcal M_u$, and no score read from the attention can find those. Unlike MNPWAD and
+# RoSAS, MMNet has no public code ([docs/references/mmnet.md](../docs/references/mmnet.md)), so this gap cannot be
+# split into "the method" and "the authors' run": for the other two, running the authors' code beside adlab on the
+# same splits told them apart (notebook 11's appendix). The cell shows the benchmark shipped with the
 # repository (`benchmarks/fidelity_wide.py`, each paper's protocol, several seeds), if it is there.
 
 # %%
