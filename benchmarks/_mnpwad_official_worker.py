@@ -13,7 +13,7 @@ authors' silhouette choice of k), and answers one JSON line:
 * a run is ``MNPWAD(seed=..., train.sh settings).fit(X_train, y_train, val_x=X_val, val_y=y_val)`` then
   ``predict(X_test)``; the clock covers model construction to test scores (as in the authors' ``train.py``).
   Answer: test scores are saved to ``<npz>.official.seed<seed>.npy``; the line carries wall seconds,
-  epochs trained, the chosen k.
+  epochs trained, the chosen k and the log's per-epoch validation lines (``val_lines``).
 """
 import contextlib
 import io
@@ -69,7 +69,8 @@ def run(req):
     text = open(os.path.join(out, "log.txt")).read()
     epochs = text.count("【epoch") and max(int(t.split("】")[0]) for t in text.split("【epoch ")[1:])
     return {"wall_s": wall, "k": int(model.n_prototypes), "last_logged_epoch": int(epochs),
-            "split_identical": _checked[path]}
+            "split_identical": _checked[path],
+            "val_lines": [line for line in text.splitlines() if "val-auroc/pr" in line]}
 
 
 if __name__ == "__main__":

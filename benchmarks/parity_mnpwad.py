@@ -35,6 +35,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -104,6 +105,36 @@ class OfficialWorker:
     def close(self):
         self.proc.stdin.close()
         self.proc.wait(timeout=60)
+
+
+def official_val_curve(log_lines: list[str]) -> list[tuple[int, float, float]]:
+    """(epoch, val AUC-ROC, val AP) from the authors' log lines ``【epoch 3】:val-auroc/pr: 0.8458/0.7511, …``."""
+    curve = []
+    for line in log_lines:
+        m = re.search(r"epoch (\d+)\D*val-auroc/pr: ([0-9.]+)/([0-9.]+)", line)
+        if m:
+            curve.append((int(m.group(1)), float(m.group(2)), float(m.group(3))))
+    return curve
+
+
+def curve_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Per official run with a recorded validation curve: epochs, the best epoch and its validation AP, and how
+    far the validation AP fell from one epoch to the next (the instability early stopping selects around)."""
+    rows = []
+    if "val_curve" not in df:
+        return pd.DataFrame()
+    for _, r in df[(df.impl == "official") & df.val_curve.notna()].iterrows():
+        curve = json.loads(r.val_curve)
+        if not curve:
+            continue
+        ap = np.array([c[2] for c in curve])
+        drops = ap[:-1] - ap[1:]
+        rows.append({"dataset": r.dataset, "split seed": r.split_seed, "seed": r.seed, "epochs logged": len(ap),
+                     "best epoch": int(curve[int(ap.argmax())][0]), "best val AP": round(float(ap.max()), 3),
+                     "last val AP": round(float(ap[-1]), 3),
+                     "largest one-epoch drop": round(float(drops.max()) if len(drops) else 0.0, 3),
+                     "drops > 0.2": int((drops > 0.2).sum())})
+    return pd.DataFrame(rows)
 
 
 def metrics(y, s) -> dict:
@@ -176,6 +207,15 @@ def _with(out: Path, suffix: str) -> Path:
     return out.parent / (out.name[:-3] + suffix if out.name.endswith((".md", ".csv")) else out.name + suffix)
 
 
+def _curve_section(df: pd.DataFrame) -> str:
+    cs = curve_summary(df)
+    if cs.empty:
+        return ""
+    return ("\nThe authors' code's validation AP after each epoch (from its log; it keeps the best epoch once 15 "
+            "epochs bring no improvement). 'Largest one-epoch drop' is the largest fall of the validation AP "
+            "between consecutive epochs:\n\n" + cs.to_markdown(index=False) + "\n")
+
+
 def report(df: pd.DataFrame, header: str, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(_with(out, ".csv"), index=False)
@@ -186,7 +226,8 @@ def report(df: pd.DataFrame, header: str, out: Path) -> None:
     _with(out, ".md").write_text(header + table.to_markdown(index=False) + "\n\nTargets (issue 12): adlab "
                                       "mean AP ≥ official on each data set with no split more than 0.03 below; "
                                       "adlab+val ≥ official + 0.02; adlab s/run ≤ official / 3.\n\n"
-                                      + (ver.to_markdown(index=False) if len(ver) else "") + "\n")
+                                      + (ver.to_markdown(index=False) if len(ver) else "") + "\n"
+                                      + _curve_section(df))
     print(f"wrote {_with(out, '.csv')} and {_with(out, '.md')}")
 
 
@@ -269,7 +310,8 @@ def main(argv=None) -> int:
                         identical[(name, split)] = ans["split_identical"]
                         records.append({**base, "impl": "official", **metrics(sp.y_test, s),
                                         "wall_s": ans["wall_s"], "k": ans["k"], "epochs": ans["last_logged_epoch"],
-                                        "split_identical": ans["split_identical"]})
+                                        "split_identical": ans["split_identical"],
+                                        "val_curve": json.dumps(official_val_curve(ans.get("val_lines", [])))})
                         print(f"{name} split={split} seed={seed} official AP={records[-1]['ap']:.3f} "
                               f"{ans['wall_s']:.1f}s k={ans['k']} split_identical={ans['split_identical']}",
                               flush=True)

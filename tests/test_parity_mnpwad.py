@@ -1,5 +1,7 @@
 """benchmarks/parity_mnpwad.py: the issue-12 verdict it prints is computed as the targets say."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -41,3 +43,18 @@ def test_official_times_from_another_run_give_no_time_ratio(parity):
 def test_blobs_is_notebook_06s_fig5_data(parity):
     X, y = parity.load_data("blobs")
     assert X.shape == (1600, 2) and int(y.sum()) == 100
+
+
+def test_the_authors_validation_curve_is_read_from_their_log_and_summarised_per_run():
+    parity = load_script("benchmarks/parity_mnpwad.py")
+    lines = ["2026 INFO 【epoch 1】:val-auroc/pr: 0.9000/0.8000, time: 0.56s",
+             "2026 INFO 【epoch 2】:val-auroc/pr: 0.9100/0.8500, time: 0.49s",
+             "2026 INFO 【epoch 3】:val-auroc/pr: 0.7000/0.4000, time: 0.44s",
+             "2026 INFO loss (all/recon/score/anchor): 0.1 / 0.2 / 0.3 / 0.4"]
+    curve = parity.official_val_curve(lines)
+    assert curve == [(1, 0.9, 0.8), (2, 0.91, 0.85), (3, 0.7, 0.4)]
+    df = pd.DataFrame([{"dataset": "d", "split_seed": 1, "seed": 42, "impl": "official", "val_curve": json.dumps(curve)},
+                       {"dataset": "d", "split_seed": 1, "seed": 42, "impl": "adlab", "val_curve": None}])
+    row = parity.curve_summary(df).iloc[0]
+    assert (row["best epoch"], row["best val AP"], row["last val AP"]) == (2, 0.85, 0.4)
+    assert row["largest one-epoch drop"] == 0.45 and row["drops > 0.2"] == 1

@@ -212,7 +212,10 @@ class MNPWAD(TorchDetector):
       3, 0.60 after 5–6, 0.92 after 10). On split 102 the drop comes as the labeled anomalies get fit
       (epoch-mean L_score 0.096 → 0.056) and the unlabeled rows' mean max-similarity jumps 0.76 → 0.90 (hidden
       anomalies included); but on split 100 it saturates further (0.99) while the test
-      AP stays at 0.85, so that similarity is no stopping signal either. Measured on development splits
+      AP stays at 0.85, so that similarity is no stopping signal either. The authors' code is no steadier: its
+      log on the same report splits (``parity_mnpwad_backdoor.md``, last table) shows its validation AP
+      falling by 0.14–0.48 between consecutive epochs and ending at 0.28–0.82 against 0.84–0.91 at the best
+      epoch, which it keeps — its Backdoor number rests on that selection. Measured on development splits
       (``benchmarks/mnpwad_dev.py``, Backdoor splits 100–102 × seeds 0–1, Pendigits/Gamma splits 100–104) and
       *not* adopted: ``label_fit_stop=0.5`` (stop once L_score is halved) lifts Backdoor 0.719 → 0.831 (split
       102: 0.46 → 0.84 on both seeds; 0.4 fires one epoch later and gives 0.52) and leaves Pendigits (−0.004)
