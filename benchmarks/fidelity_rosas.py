@@ -156,7 +156,7 @@ def main(argv=None):
                     help='JSON of RoSAS settings for the adlab methods, e.g. \'{"weight_decay": 1e-4}\'; their rows are '
                          'then named e.g. adlab[weight_decay=0.0001]')
     ap.add_argument("--no-timing", action="store_true",
-                    help="with --from-csv: leave fit times out of the report (rows from runs at different loads)")
+                    help="leave fit times out of the report (e.g. rows merged from runs at different loads)")
     ap.add_argument("--from-csv", nargs="+", default=None,
                     help="no runs: concatenate these result CSVs (e.g. from parallel runs) into <out>.csv/.md")
     args = ap.parse_args(argv)
@@ -203,7 +203,7 @@ def main(argv=None):
                       f"AUC-ROC={r['auc_roc']:.3f} fit={r['fit_s']:.1f}s", flush=True)
                 pd.DataFrame(rows).to_csv(out.with_suffix(".csv"), index=False)   # keep partial results
     df = pd.DataFrame(rows)
-    text = summarise(df, args.epochs) + (f"\n{args.note}\n" if args.note else "")
+    text = summarise(df, args.epochs, timing=not args.no_timing) + (f"\n{args.note}\n" if args.note else "")
     out.with_suffix(".md").write_text(text)
     print(text)
     return df
