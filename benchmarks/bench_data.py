@@ -15,9 +15,17 @@ import numpy as np
 from adlab.data.adbench import load_adbench
 
 SHARED = Path(os.environ.get("ADLAB_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-if not os.environ.get("ADLAB_DATA_DIR") and (SHARED / "adbench").is_dir():   # the course machines' local copy
-    os.environ["ADLAB_DATA_DIR"] = str(SHARED / "adbench")
 EXTRA_FILES = {"backdoor": "devnet/unsw_nb15_backdoor.npz", "thyroid-21f": "devnet/annthyroid_21feat.npz"}
+
+
+def use_course_adbench() -> None:
+    """Point ``ADLAB_DATA_DIR`` at the course machines' local ADBench copy (``SHARED/adbench``) unless it is set,
+    so the benchmarks read the files instead of downloading them. Run when this module is imported."""
+    if not os.environ.get("ADLAB_DATA_DIR") and (SHARED / "adbench").is_dir():
+        os.environ["ADLAB_DATA_DIR"] = str(SHARED / "adbench")
+
+
+use_course_adbench()
 
 
 def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:

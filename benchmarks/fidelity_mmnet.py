@@ -38,6 +38,7 @@ from adlab.data.protocol import weak_split
 from adlab.data.synthetic import ANOMALY_KINDS, make_mixed_anomaly_dataset, make_synthetic_anomaly_dataset
 from adlab.evaluation.metrics import evaluate
 from adlab.models.mmnet import MMNet
+from bench_data import use_course_adbench  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 
 KINDS = list(ANOMALY_KINDS)
 SCORES = ("full", "sum", "kl", "mse")
@@ -157,9 +158,7 @@ def main(argv=None):
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="benchmarks/results/fidelity_mmnet")
     args = p.parse_args(argv)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "adbench"
-    if not os.environ.get("ADLAB_DATA_DIR") and shared.is_dir():
-        os.environ["ADLAB_DATA_DIR"] = str(shared)  # same fallback as tests/conftest.py
+    use_course_adbench()  # same fallback as tests/conftest.py
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(1)
     t0 = time.perf_counter()

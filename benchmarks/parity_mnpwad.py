@@ -48,9 +48,9 @@ import torch
 
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(_ROOT))
-_SHARED_DATA = _ROOT.parent / "shared" / "data" / "adbench"
-if not os.environ.get("ADLAB_DATA_DIR") and _SHARED_DATA.is_dir():   # the course machines' local copy
-    os.environ["ADLAB_DATA_DIR"] = str(_SHARED_DATA)
+from bench_data import SHARED, use_course_adbench  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+
+use_course_adbench()   # the course machines' local ADBench copy
 
 from adlab.data.adbench import load_adbench  # noqa: E402
 from adlab.data.protocol import weak_split  # noqa: E402
@@ -77,7 +77,7 @@ def load_data(name: str):
     if name.endswith(".npz") or name.startswith("devnet:"):
         path = Path(name.split(":", 1)[1] if name.startswith("devnet:") else name)
         if not path.is_absolute() and not path.exists():
-            path = _ROOT.parent / "shared" / "data" / "devnet" / path.name
+            path = SHARED / "devnet" / path.name
         d = np.load(path if path.suffix else path.with_suffix(".npz"))
         return d["X"].astype(np.float64), d["y"].astype(np.int64)
     return load_adbench(name)
