@@ -57,6 +57,9 @@ def test_jobs_2_gives_the_serial_rows_and_report_with_one_progress_bar(serial, t
     # one bar with finished / failed / running counts
     assert re.search(r"9/9 \[.*ok 9, failed 0, running 0", err)
     assert "running 2" in err
+    # the run ended its loky workers itself instead of leaving them to be joined at interpreter exit
+    from joblib.externals.loky import reusable_executor
+    assert reusable_executor._executor is None or reusable_executor._executor._flags.shutdown
     # resuming finds nothing to do
     assert bench.main(FAST_MAIN + ["--out", str(out), "--jobs", "2", "--no-progress"]) == 0
     assert len(read_results(out)) == 9

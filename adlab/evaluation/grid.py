@@ -310,11 +310,23 @@ def start_workers(jobs: int, threads: int | None = None, scheduler=None):
 
 
 def stop_workers() -> None:
-    """Forget the workers of :func:`start_workers`; closes a Dask client it opened."""
+    """Forget the workers of :func:`start_workers`; closes a Dask client it opened and ends this process's
+    loky workers (if any) without waiting for them.
+
+    At interpreter exit loky would otherwise join every idle worker while each tears torch down
+    (measured: 0.7–1.5 s of a two-worker run's wall time spent after its report was printed). Every
+    row is in the CSV by the time this runs (rows are written by this process as results arrive), so
+    nothing is lost; the next ``Parallel`` call starts fresh workers.
+    """
     with _STARTED_LOCK:
         if _STARTED.get("owned"):
             _STARTED["client"].close()
         _STARTED.clear()
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)  # loky's module-level reusable executor
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
 
 
 _STARTED_LOCK = threading.Lock()
