@@ -116,6 +116,13 @@ Decisions (the paper leaves these open; see ``docs/references/mmnet.md``)
     session's deadline for score-moving changes, and weight decay 1e-2 made annthyroid's score constant in
     Decision 13's small-set check): the lead for the remaining gap is a regulariser or step budget that holds
     on the small tables too (e.g. decoupled or encoder-only weight decay, or a total step budget like DevNet's).
+    A smaller step budget, measured on all five dev seeds 10–14 (``mmnet_wide_diag.jsonl``, log-odds AUC-PR):
+    ``max_steps_per_epoch=40`` 0.849 / 0.825 / 0.855 / 0.805 / 0.716 (mean 0.810), ``=20`` 0.843 / 0.834 /
+    0.832 / 0.806 / 0.744 (0.812), against the default 100's 0.845 / 0.828 / 0.860 / 0.851 / 0.491 (0.775): it
+    rescues the bad split at some cost on seeds 12–13. Not adopted: on the main table it binds on magic.gamma
+    (11k unlabeled rows), where 40 lowered MMNet 0.709 → 0.693 (seeds 0–4, ``python -m adlab bench
+    --experiment main --methods MMNet --datasets magic.gamma --max-steps-per-epoch 40``), and issue 13 forbids
+    a main-table drop.
 """
 from __future__ import annotations
 

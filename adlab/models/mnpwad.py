@@ -205,7 +205,12 @@ class MNPWAD(TorchDetector):
     * **UNSW-NB15 Backdoor against the authors' code** (issue 13; ``benchmarks/results/parity_mnpwad_backdoor.md``,
       split seeds 2024/1/2 × model seeds 42–44, both codes interleaved): their code reaches its paper (0.867 vs
       0.870) at ≈ 50 s per run; adlab 0.740 weak-label-only and 0.801 with ``fit(X, y, X_val, y_val)``, at 0.2×
-      their seconds. So on this table a gap remains *beyond* the validation labels (−0.066 with them). Per-epoch
+      their seconds. So on this table a gap remains *beyond* the validation labels (−0.066 with them). A second
+      sample on the development splits (``benchmarks/results/parity_mnpwad_dev.md``: Pendigits/Gamma splits
+      100–104, Backdoor 100–102, model seeds 0–2, interleaved): with validation labels adlab − authors = +0.023 /
+      −0.014 / −0.030 (Pendigits / Gamma / Backdoor), weak labels only −0.033 / −0.045 / −0.139; the authors'
+      ``train.sh`` settings inside adlab's validation path (``parity_mnpwad_dev_refsettings.md``, seed 0) did
+      not close it (Backdoor +0.011, Gamma −0.006, Pendigits −0.086). Per-epoch
       test-AP traces (diagnostic only, ``benchmarks/results/mnpwad_epoch_trace.md``, development splits,
       ``label_fit_stop=None``) show why the weak path is fragile: on Backdoor split 102 the test AP climbs to
       0.84 after 7 epochs, then drops to 0.52 after 8 and 0.43 after 10; Donors swings the other way (0.82 after
