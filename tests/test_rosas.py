@@ -93,6 +93,22 @@ def test_switches_change_the_training(data):
         assert not np.allclose(base, other), f"{kw} had no effect"
 
 
+def test_input_weight_decay_decays_only_the_first_layer(data):
+    X, y, _ = data
+    kw = dict(epochs=3, random_state=0, device="cpu", weight_decay=0.0)
+    base = RoSAS(**kw).fit(X, y)
+    same = RoSAS(input_weight_decay=0.0, **kw).fit(X, y)   # an explicit 0 equals weight_decay=0 everywhere
+    assert np.array_equal(base.decision_function(X), same.decision_function(X))
+    strong = RoSAS(input_weight_decay=10.0, **kw).fit(X, y)
+    first = lambda d: next(d.modules_["net"].phi.parameters()).detach()  # noqa: E731
+    rest = lambda d: [q.detach() for q in d.modules_["net"].parameters()][1:]  # noqa: E731
+    assert first(strong).norm() < 0.5 * first(base).norm()
+    assert not all(torch.equal(a, b) for a, b in zip(rest(strong), rest(base)))  # trained, but not decayed to 0
+    assert all(q.norm() > 0.1 for q in rest(strong))
+    with pytest.raises(ValueError, match="input_weight_decay"):
+        RoSAS(input_weight_decay=-1.0, epochs=1, device="cpu").fit(X, y)
+
+
 @pytest.mark.parametrize("kw, match", [({"loss": "hinge"}, "loss"), ({"k": 1}, "k"), ({"alpha": 0}, "alpha"),
                                        ({"mixing_weights": "uniform"}, "mixing_weights"), ({"margin": -1}, "margin"),
                                        ({"batch_size": 0}, "batch_size"), ({"epochs": 0}, "epochs"),

@@ -105,6 +105,9 @@ class RoSAS(TorchDetector):
         unlabeled rows (b anchors + b unlabeled), i.e. 3b originals and 3b mixes.
     lr, weight_decay : Adam, 5e-3 (official) and 1e-3 (coupled ℓ2; the official code uses 1e-4 and the
         paper only says "ℓ2 weight decay"; see Decisions).
+    input_weight_decay : None (default: ``weight_decay`` everywhere) or the coupled ℓ2 of the first layer's
+        weight matrix alone (D → h1, the only weights that touch individual input columns); the other
+        parameters keep ``weight_decay``. An experiment knob (Decisions 1).
     loss : ``"continuous"`` (Eq. 4, RoSAS), or the Table 4 ablations ``"discrete"`` (L→L_dis:
         mixed targets rounded to ±1), ``"deviation"`` (L→L_dev: DevNet's deviation loss on the
         original samples) or ``"regression"`` (L→L_reg: smooth-ℓ1 on the originals' ±1 targets).
@@ -136,7 +139,11 @@ class RoSAS(TorchDetector):
        annthyroid within ±0.03 of the others. 1e-3 has the best mean over these dev tables; it is one
        regularisation strength, not a per-table value, and why the wide table wants more of it than the
        thyroid tables tolerate (rare one-hot columns against a few decisive continuous ones?) is not
-       established. Reported splits after the change (every RoSAS row refitted; docs/RESULTS.md):
+       established. Where it acts is: ℓ2 on the first layer alone (``input_weight_decay``, the D → h1
+       weights, the rest at 1e-3; screen 6 of ``rosas_wide_dev.md``, dev seeds 10–14) gives Backdoor
+       0.703 → 0.764 (1e-2) / 0.788 (3e-2) and collapses thyroid-21f the same way, 0.869 → 0.524 / 0.464
+       (Letter 0.570 → 0.530 / 0.494), so the input layer carries both the gain and the collapse; the option
+       stays available, off by default. Reported splits after the change (every RoSAS row refitted; docs/RESULTS.md):
        thyroid-21f seeds 0–4 0.848 vs DeepOD 0.847 (paper 0.839); DeepOD parity, same splits: annthyroid
        0.825 vs 0.814, letter 0.632 vs 0.619, magic.gamma 0.808 vs 0.779, pendigits 0.990 vs 0.986 (10
        splits) — ahead on all four, where 3e-3 trailed on annthyroid; Backdoor (``fidelity_wide.py``,
@@ -165,7 +172,8 @@ class RoSAS(TorchDetector):
     def __init__(self, rep_dim: int = 128, hidden_dims: tuple[int, int] | None = None, k: int = 2,
                  alpha: float = 0.5, mixing_weights: str = "beta",
                  margin: float = 1.0, temperature: float = 2.0, epochs: int = 200, n_batches_per_epoch: int = 16,
-                 batch_size: int = 32, lr: float = 5e-3, weight_decay: float = 1e-3, loss: str = "continuous",
+                 batch_size: int = 32, lr: float = 5e-3, weight_decay: float = 1e-3,
+                 input_weight_decay: float | None = None, loss: str = "continuous",
                  regularizer: bool = True, consistency: bool = True, dwa: bool = True,
                  l2_embedding_weight: float = 0.0, early_stopping: bool = False, patience: int = 15,
                  score_batch_size: int = 65536, contamination: float = 0.1, random_state: int | None = None,
@@ -182,6 +190,7 @@ class RoSAS(TorchDetector):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.input_weight_decay = input_weight_decay
         self.loss = loss
         self.regularizer = regularizer
         self.consistency = consistency
@@ -212,6 +221,8 @@ class RoSAS(TorchDetector):
             check_number(name, getattr(self, name), strict=True)
         for name in ("margin", "weight_decay", "l2_embedding_weight"):
             check_number(name, getattr(self, name))
+        if self.input_weight_decay is not None:
+            check_number("input_weight_decay", self.input_weight_decay)
 
     def _make_optimizer(self, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
         """Adam (coupled ℓ2 weight decay, as ``torch.optim.Adam`` in the official code), using the
@@ -265,7 +276,12 @@ class RoSAS(TorchDetector):
         net = self.modules_["net"]
         net.train()
         forward = self._compiled(net)          # ``net`` itself unless the compile switch is on
-        opt = self._make_optimizer(net.parameters(), float(self.lr), float(self.weight_decay))
+        params = list(net.parameters())
+        if self.input_weight_decay is not None:  # the D → h1 weights get their own ℓ2 (input_weight_decay)
+            first = next(net.phi.parameters())
+            params = [{"params": [first], "weight_decay": float(self.input_weight_decay)},
+                      {"params": [q for q in params if q is not first]}]
+        opt = self._make_optimizer(params, float(self.lr), float(self.weight_decay))
         balance = DynamicWeightAveraging(2, temperature=float(self.temperature)) if self.regularizer else None
         self.best_epoch_ = None
         interpolates = self.loss in ("continuous", "discrete")
