@@ -72,6 +72,23 @@ def test_each_switch_fits_and_gives_finite_scores(easy, switch):
     assert len(det.history_) == 2 and all(np.isfinite(list(row.values())).all() for row in det.history_)
 
 
+def test_memory_weight_decay_decays_only_the_memory_items(easy):
+    X, y, _ = easy
+    # Adam moves a weight by about lr per step whatever the gradient, so a visible shrink needs lr × steps
+    # of the items' scale (≈ 0.1): lr 1e-2 over 10 epochs
+    kw = dict(epochs=10, lr=1e-2, random_state=0, device="cpu", weight_decay=0.0)
+    base = MMNet(**kw).fit(X, y)
+    same = MMNet(memory_weight_decay=0.0, **kw).fit(X, y)   # an explicit 0 equals weight_decay=0 everywhere
+    assert np.array_equal(base.decision_function(X), same.decision_function(X))
+    strong = MMNet(memory_weight_decay=10.0, **kw).fit(X, y)
+    items = lambda d: d.modules_["net"].memory.weight.detach()  # noqa: E731
+    enc = lambda d: next(d.modules_["net"].encoder.parameters()).detach()  # noqa: E731
+    assert items(strong).norm() < 0.5 * items(base).norm()
+    assert not torch.equal(enc(strong), enc(base)) and enc(strong).norm() > 0.5 * enc(base).norm()
+    with pytest.raises(ValueError, match="memory_weight_decay"):
+        MMNet(memory_weight_decay=-1.0, epochs=1, device="cpu").fit(X, y)
+
+
 def test_score_switch_selects_the_matching_component(easy):
     X, y, _ = easy
     det = MMNet(epochs=2, memory_size=16, memory_dim=8, hidden_dim=16, random_state=0, device="cpu").fit(X, y)
