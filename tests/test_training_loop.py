@@ -167,3 +167,15 @@ def test_the_old_per_model_stoppers_are_gone():
     assert not hasattr(rosas, "_EarlyStopping")
     assert not hasattr(mnpwad.MNPWAD, "_validation_metrics")
     assert training.clone_modules is base.clone_modules
+
+
+def test_weight_decay_groups_give_the_chosen_tensors_their_own_decay_and_keep_every_other_one():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    own = [net[0].weight]
+    groups = training.weight_decay_groups(net.parameters(), own, 0.5)
+    assert groups[0]["params"] == own and groups[0]["weight_decay"] == 0.5
+    assert "weight_decay" not in groups[1]          # the optimizer-wide value applies
+    rest = groups[1]["params"]
+    assert {id(p) for p in rest} == {id(p) for p in net.parameters()} - {id(net[0].weight)}
+    opt = torch.optim.Adam(groups, lr=1e-3, weight_decay=1e-4)
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.5, 1e-4]

@@ -29,7 +29,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import torch
 
-__all__ = ["EarlyStopping", "run_epochs", "validation_criterion", "clone_modules", "restore_modules"]
+__all__ = ["EarlyStopping", "run_epochs", "validation_criterion", "clone_modules", "restore_modules",
+           "weight_decay_groups"]
 
 
 def clone_modules(modules: Mapping[str, torch.nn.Module]) -> dict[str, dict[str, torch.Tensor]]:
@@ -41,6 +42,19 @@ def restore_modules(modules: Mapping[str, torch.nn.Module], states: Mapping[str,
     """Load the checkpoint of :func:`clone_modules` back into ``modules`` (in place)."""
     for k, m in modules.items():
         m.load_state_dict(states[k])
+
+
+def weight_decay_groups(params: Iterable[torch.nn.Parameter], own: Sequence[torch.nn.Parameter],
+                        weight_decay: float) -> list[dict]:
+    """Optimizer parameter groups in which the tensors ``own`` get their own ``weight_decay`` and every other
+    tensor of ``params`` keeps the optimizer-wide one (``torch.optim.*(groups, weight_decay=…)``).
+
+    How detectors decay one part of a network differently: DevNet/PReNet's hidden-only decay (the other
+    parameters at 0), RoSAS's ``input_weight_decay`` (the first layer), MMNet's ``memory_weight_decay``.
+    """
+    ids = {id(p) for p in own}
+    return [{"params": list(own), "weight_decay": float(weight_decay)},
+            {"params": [p for p in params if id(p) not in ids]}]
 
 
 def validation_criterion(y_val: np.ndarray, scores: np.ndarray) -> float:

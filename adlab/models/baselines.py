@@ -24,6 +24,7 @@ from torch import nn
 from ..components.losses import deviation, deviation_loss, gaussian_reference
 from ..components.networks import fp32, mlp, mlp_fp32_head
 from ..components.sampling import BalancedBatchSampler
+from ..components.training import weight_decay_groups
 from .base import TorchDetector, WeakDetector, check_max_steps, n_batches
 
 __all__ = ["IsolationForest", "DevNet", "DeepSAD", "PReNet", "FeaWAD",
@@ -124,9 +125,8 @@ class _BaselineMixin:
         params = [p for m in [*hidden, *rest] for p in m.parameters()]
         if self.weight_decay_scope == "all":
             return [{"params": params}]
-        decayed = [m.weight for m in hidden if isinstance(m, nn.Linear)]
-        ids = {id(p) for p in decayed}
-        return [{"params": decayed}, {"params": [p for p in params if id(p) not in ids], "weight_decay": 0.0}]
+        decayed = {id(m.weight) for m in hidden if isinstance(m, nn.Linear)}
+        return weight_decay_groups(params, [p for p in params if id(p) not in decayed], 0.0)
 
     def _sampler(self, y: np.ndarray, b_u: int, b_a: int) -> BalancedBatchSampler:
         y_t = torch.from_numpy(y).to(self.device_)

@@ -143,6 +143,7 @@ from ..components.memory import (
 )
 from ..components.networks import fp32, mlp
 from ..components.sampling import BalancedBatchSampler
+from ..components.training import weight_decay_groups
 from .base import TorchDetector, check_choice, check_int, check_max_steps, check_number, check_X, n_batches
 
 __all__ = ["MemoryAutoencoder", "MMNet"]
@@ -350,11 +351,9 @@ class MMNet(TorchDetector):
         net = self.modules_["net"]
         net.train()
         forward = self._compiled(net)          # ``net`` itself unless the compile switch is on
-        params = list(net.parameters())
+        params = net.parameters()
         if self.memory_weight_decay is not None:  # the memory items get their own ℓ2 (memory_weight_decay)
-            items = net.memory.weight
-            params = [{"params": [items], "weight_decay": float(self.memory_weight_decay)},
-                      {"params": [q for q in params if q is not items]}]
+            params = weight_decay_groups(params, [net.memory.weight], self.memory_weight_decay)
         opt = self._make_optimizer(params, float(self.lr), float(self.weight_decay))
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=float(self.lr_decay))
         gen = self._torch_generator()

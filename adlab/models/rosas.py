@@ -50,6 +50,7 @@ from ..components.interpolation import (
 from ..components.losses import deviation, deviation_loss, gaussian_reference
 from ..components.networks import fp32, mlp
 from ..components.sampling import BalancedBatchSampler
+from ..components.training import weight_decay_groups
 from .base import TorchDetector, check_choice, check_int, check_number
 
 __all__ = ["RoSAS", "RoSASNet", "rosas_hidden_sizes"]
@@ -276,11 +277,9 @@ class RoSAS(TorchDetector):
         net = self.modules_["net"]
         net.train()
         forward = self._compiled(net)          # ``net`` itself unless the compile switch is on
-        params = list(net.parameters())
+        params = net.parameters()
         if self.input_weight_decay is not None:  # the D → h1 weights get their own ℓ2 (input_weight_decay)
-            first = next(net.phi.parameters())
-            params = [{"params": [first], "weight_decay": float(self.input_weight_decay)},
-                      {"params": [q for q in params if q is not first]}]
+            params = weight_decay_groups(params, [next(net.phi.parameters())], self.input_weight_decay)
         opt = self._make_optimizer(params, float(self.lr), float(self.weight_decay))
         balance = DynamicWeightAveraging(2, temperature=float(self.temperature)) if self.regularizer else None
         self.best_epoch_ = None
