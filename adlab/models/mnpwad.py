@@ -266,7 +266,8 @@ class MNPWAD(TorchDetector):
       ``history_[0]["val_auc_pr"]`` of the ``adlab+val`` configuration of ``parity_mnpwad.py``): held-out
       *unlabeled* rows do not carry that effect. (7) was measured before (k-means on the 70 %
       best-reconstructed unlabeled rows, below) and (8) only changes which k-means optimum is found.
-      **Nothing was adopted**: no single difference improves both data sets, and the one clear gain (longer pretraining on Pendigits) costs Gamma as much.
+      **Nothing was adopted**: no single difference improves both data sets, and the one clear gain (longer
+      pretraining on Pendigits) costs Gamma as much.
       What remains of the gap is the authors' use of the labeled validation part: with it (``adlab+val``)
       adlab is within 0.01 of their code on the report splits (``benchmarks/results/parity_mnpwad.md``) and
       within +0.023 / −0.014 on the development splits (``parity_mnpwad_dev.md``). ``pretrain_holdout``
