@@ -20,7 +20,8 @@ EXTRA_FILES = {"backdoor": "devnet/unsw_nb15_backdoor.npz", "thyroid-21f": "devn
 
 def use_course_adbench() -> None:
     """Point ``ADLAB_DATA_DIR`` at the course machines' local ADBench copy (``SHARED/adbench``) unless it is set,
-    so the benchmarks read the files instead of downloading them. Run when this module is imported."""
+    so the benchmarks read the files instead of downloading them. Run once, when this module is imported: a
+    script that imports anything from here gets the fallback."""
     if not os.environ.get("ADLAB_DATA_DIR") and (SHARED / "adbench").is_dir():
         os.environ["ADLAB_DATA_DIR"] = str(SHARED / "adbench")
 

@@ -38,7 +38,7 @@ from adlab.data.protocol import weak_split
 from adlab.data.synthetic import ANOMALY_KINDS, make_mixed_anomaly_dataset, make_synthetic_anomaly_dataset
 from adlab.evaluation.metrics import evaluate
 from adlab.models.mmnet import MMNet
-from bench_data import use_course_adbench  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+import bench_data  # noqa: E402,F401 - on sys.path when run as a script; importing it sets the ADLAB_DATA_DIR fallback
 
 KINDS = list(ANOMALY_KINDS)
 SCORES = ("full", "sum", "kl", "mse")
@@ -158,7 +158,6 @@ def main(argv=None):
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="benchmarks/results/fidelity_mmnet")
     args = p.parse_args(argv)
-    use_course_adbench()  # same fallback as tests/conftest.py
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(1)
     t0 = time.perf_counter()

@@ -43,9 +43,7 @@ import torch
 
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(_ROOT))
-from bench_data import use_course_adbench  # noqa: E402 - benchmarks/ is on sys.path when run as a script
-
-use_course_adbench()   # the course machines' local ADBench copy
+import bench_data  # noqa: E402,F401 - on sys.path when run as a script; importing it sets the ADLAB_DATA_DIR fallback
 
 from adlab.data.adbench import load_adbench  # noqa: E402
 from adlab.data.protocol import weak_split  # noqa: E402

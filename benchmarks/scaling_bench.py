@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from adlab.evaluation.grid import KEY, read_results  # noqa: E402
 from adlab.evaluation.machine import cpu_name  # noqa: E402
-from bench_data import use_course_adbench  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+import bench_data  # noqa: E402,F401 - on sys.path when run as a script; importing it sets the ADLAB_DATA_DIR fallback
 
 VOLATILE = ("fit_seconds", "score_seconds", "finished_at")
 
@@ -98,7 +98,6 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="FAST runs: best of this many interleaved runs")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scaling_bench.md"))
     args = p.parse_args(argv)
-    use_course_adbench()
     os.environ.pop("ADLAB_FAST", None)  # FAST is chosen per run by --fast
     os.environ.pop("ADLAB_DASK_SCHEDULER", None)
     import dask
