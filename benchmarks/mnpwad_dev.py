@@ -18,6 +18,10 @@ still compares every configuration on the same cells::
 A configuration's ``"pu_holdout": f`` is read by this script, not by MNPWAD: it holds out a share f of the
 labeled anomalies and 10 % of the unlabeled rows and fits with ``early_stopping=True`` on them
 (:func:`pu_validation_split`), a weak-label-only imitation of the authors' labelled validation part.
+``"use_val": true`` passes the split's labelled validation part itself (``fit(X_train, y_train, X_val, y_val)``;
+true labels, the authors' protocol) — which of MNPWAD's validation options then use it is up to the other keys
+(``early_stopping``, ``pretrain_early_stopping``, ``init_data``), so the parts of the validation path can be
+ablated one at a time against ``base``.
 
 One torch thread per process (the machine is shared).
 """
@@ -40,6 +44,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 LOG = RESULTS / "mnpwad_dev.jsonl"
 #: script-level keys of a configuration (not MNPWAD arguments)
 PU_HOLDOUT = "pu_holdout"
+USE_VAL = "use_val"
 
 
 def pu_validation_split(X, y, fraction: float, seed: int, unlabeled_fraction: float = 0.1):
@@ -83,8 +88,10 @@ def run(datasets, splits, seeds, configs: dict[str, dict]) -> None:
                     if (tag, ds, split, seed) in done:
                         continue
                     t = time.perf_counter()
-                    kw = {k: v for k, v in params.items() if k != PU_HOLDOUT}
-                    if PU_HOLDOUT in params:   # select the epoch on held-out weak labels (see pu_validation_split)
+                    kw = {k: v for k, v in params.items() if k not in (PU_HOLDOUT, USE_VAL)}
+                    if params.get(USE_VAL):   # the authors' labelled validation part (true labels)
+                        fit_args = (sp.X_train, sp.y_train, sp.X_val, sp.y_val)
+                    elif PU_HOLDOUT in params:   # select the epoch on held-out weak labels (see pu_validation_split)
                         fit_args = pu_validation_split(sp.X_train, sp.y_train, params[PU_HOLDOUT], split)
                         kw = {"early_stopping": True, "pretrain_early_stopping": False, **kw}
                     else:
@@ -106,7 +113,8 @@ def report() -> str:
              "Produced by `python benchmarks/mnpwad_dev.py run ...` (each line of `mnpwad_dev.jsonl` is one fit); "
              "`python benchmarks/mnpwad_dev.py report` rewrites this file. Split: `weak_split(protocol="
              "\"mnpwad-reference\", random_state=split)` (the authors' recipe) on development split seeds, weak "
-             "labels only; `MNPWAD(random_state=seed, **params)`; test AP (average precision). CPU, one torch "
+             "labels only unless a tag's params hold `\"use_val\": true` (then the split's labelled validation part "
+             "is passed to `fit`); `MNPWAD(random_state=seed, **params)`; test AP (average precision). CPU, one torch "
              "thread, a shared machine (seconds are inflated). `base` is the default of the code that ran it. Read the "
              "paired table: a configuration run on fewer model seeds than `base` is compared with `base` on its own "
              "cells only, while the first and last tables average whatever seeds each configuration ran.", ""]
