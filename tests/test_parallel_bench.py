@@ -166,6 +166,16 @@ def test_the_parent_of_a_parallel_run_lists_and_resolves_detectors_without_impor
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
+def test_worker_facts_unpickle_without_torch_so_the_parent_never_imports_it():
+    """The warm-up's facts travel back to the parent; a ``torch.__version__`` (a ``TorchVersion``) among them
+    made the parent import torch (~2 s of CPU) before the grid could start."""
+    import pickle
+
+    facts = grid._warm_worker(1)
+    assert all(type(v) in (str, int, float, bool) for v in facts.values()), {k: type(v) for k, v in facts.items()}
+    assert b"torch_version" not in pickle.dumps(facts)
+
+
 def test_joblib_calls_inside_a_fit_run_sequentially_whatever_the_outer_backend():
     """Under joblib's Dask backend a nested Parallel (e.g. scikit-learn's IsolationForest) would become
     cluster tasks; inside fit_task it must run in the worker itself."""

@@ -267,7 +267,7 @@ def _warm_worker(threads: int | None) -> dict:
     for name in DETECTORS:
         get_detector_class(name)
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
-    return {"pid": os.getpid(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "gpu": gpu,
+    return {"pid": os.getpid(), "torch": str(torch.__version__), "torch_threads": torch.get_num_threads(), "gpu": gpu,
             "python": platform.python_version(), "malloc_thresholds_restored": allocator}
 
 
