@@ -352,9 +352,9 @@ print(side_by_side.to_markdown(index=False) if len(side_by_side) else "not produ
 # %% [markdown]
 # Reading: **MNPWAD** — the authors' code reaches its paper where adlab's does not. Its training is no steadier
 # than adlab's (its validation AP falls by up to 0.48 from one epoch to the next, see docs/RESULTS.md); it keeps
-# the best epoch on labeled validation data. adlab given the same data still trails, by 0.07 on the report splits
-# and 0.03 on three other (development) splits: that part is an open gap in adlab's implementation, not a claim
-# that fails. **RoSAS** — the authors' own
+# the best epoch on labeled validation data. adlab given the same data to pick its epoch with trails by 0.03 on
+# the report splits and is level on three other (development) splits: what is left is small and depends on the
+# split — an open gap in adlab's weak-label path, not a claim that fails. **RoSAS** — the authors' own
 # library stays further from the paper than adlab, with its defaults and with the paper's settings: that number
 # does not reproduce from public code. **MMNet** has no public code; its Backdoor gap can only be read against the
 # paper. A gap to a paper means little until the authors' code has been run beside it.
