@@ -93,7 +93,7 @@ def run(datasets, splits, seeds, configs: dict[str, dict]) -> None:
                         fit_args = (sp.X_train, sp.y_train, sp.X_val, sp.y_val)
                     elif PU_HOLDOUT in params:   # select the epoch on held-out weak labels (see pu_validation_split)
                         fit_args = pu_validation_split(sp.X_train, sp.y_train, params[PU_HOLDOUT], split)
-                        kw = {"early_stopping": True, "pretrain_early_stopping": False, **kw}
+                        kw = {"early_stopping": True, **kw}   # pretraining stays off the held-out rows (the default)
                     else:
                         fit_args = (sp.X_train, sp.y_train)
                     det = MNPWAD(random_state=seed, device="cpu", **kw).fit(*fit_args)
