@@ -29,6 +29,7 @@ def test_public_import_and_paper_defaults():
     assert (p["lr"], p["weight_decay"], p["epochs"], p["n_batches_per_epoch"]) == (5e-3, 1e-3, 200, 16)
     assert (p["loss"], p["regularizer"], p["consistency"], p["l2_embedding_weight"], p["early_stopping"]) == \
         ("continuous", True, True, 0.0, False)
+    assert p["label_fit_stop"] == 0.25
 
 
 @pytest.mark.parametrize("d, h1, h2", [(16, 72, 64), (128, 128, 64), (200, 164, 64), (197, 162, 64)])
@@ -118,6 +119,33 @@ def test_bad_options_raise_value_error(data, kw, match):
     X, y, _ = data
     with pytest.raises(ValueError, match=match):
         RoSAS(**{"epochs": 1, "device": "cpu", **kw}).fit(X, y)
+
+
+def test_label_fit_stop_ends_training_once_the_scoring_loss_falls_below_the_ratio(data):
+    """The label-free stop (Decisions 4): after the first epoch whose mean L is below label_fit_stop × the
+    first epoch's, training ends with that epoch's weights; None trains the whole budget."""
+    X, y, _ = data
+    kw = dict(epochs=8, n_batches_per_epoch=4, random_state=0, device="cpu")
+    full = RoSAS(**kw, label_fit_stop=None).fit(X, y)
+    assert len(full.history_) == 8 and full.stopped_epoch_ is None
+    ls = [h["loss_score"] for h in full.history_]
+    ratio = 0.5 * (1 + min(ls[1:]) / ls[0])             # a ratio this run crosses before its end
+    stop = next(i for i, v in enumerate(ls) if i > 0 and v < ratio * ls[0])
+    det = RoSAS(**kw, label_fit_stop=ratio).fit(X, y)
+    assert det.stopped_epoch_ == stop and len(det.history_) == stop + 1 < 8
+    np.testing.assert_allclose([h["loss_score"] for h in det.history_], ls[:stop + 1], rtol=1e-6)
+    short = RoSAS(**{**kw, "epochs": stop + 1}, label_fit_stop=None).fit(X, y)   # the same weights
+    np.testing.assert_allclose(det.decision_function(X), short.decision_function(X), rtol=1e-5, atol=1e-6)
+    for bad in (0, 1.0, 1.5, True):
+        with pytest.raises(ValueError, match="label_fit_stop"):
+            RoSAS(epochs=1, device="cpu", label_fit_stop=bad).fit(X, y)
+
+
+def test_label_fit_stop_is_off_when_validation_early_stopping_is_on(data):
+    X, y, y_true = data
+    det = RoSAS(epochs=3, early_stopping=True, patience=3, label_fit_stop=0.99, random_state=0,
+                device="cpu").fit(X, y, X_val=X, y_val=y_true)
+    assert det.stopped_epoch_ is None and len(det.history_) == 3
 
 
 def test_validation_early_stopping_stops_and_restores_best(data):

@@ -9,7 +9,7 @@ import torch
 from registry_params import NAMES, tiny, tiny_data
 
 from adlab.components import training
-from adlab.components.training import EarlyStopping, run_epochs, validation_criterion
+from adlab.components.training import EarlyStopping, LabelFitStop, run_epochs, validation_criterion
 from adlab.models import base
 from adlab.models.registry import get_detector_class
 
@@ -57,6 +57,32 @@ def test_run_epochs_logs_epoch_means_and_syncs_once_per_epoch():
 
     rows = run_epochs(opt, step, epochs=2, steps=2, names=("a", "b"))
     assert rows == [{"a": 2.0, "b": 4.0}, {"a": 6.0, "b": 12.0}]
+
+
+def test_label_fit_stop_fires_at_the_first_epoch_below_the_ratio_of_the_first_epochs_value():
+    rule = LabelFitStop(0.25, key="ls")
+    values = [0.4, 0.2, 0.11, 0.09, 0.01]               # 0.25 × 0.4 = 0.1: epoch 3 is the first below
+    fired = [rule({"ls": v}, e) for e, v in enumerate(values)]
+    assert fired == [False, False, False, True, True] and rule.stopped_epoch == 4  # the caller stops at the first True
+    rule = LabelFitStop(0.25, key="ls")
+    assert [rule({"ls": v}, e) for e, v in enumerate([0.01, 0.002])] == [False, True]  # never on the first epoch
+    assert rule.stopped_epoch == 1 and rule.first == 0.01
+
+
+@pytest.mark.parametrize("ratio", [0, 1, 1.5, -0.1, True])
+def test_label_fit_stop_rejects_a_ratio_outside_the_open_unit_interval(ratio):
+    with pytest.raises(ValueError, match="ratio"):
+        LabelFitStop(ratio, key="ls")
+
+
+def test_run_epochs_ends_after_the_epoch_a_stop_rule_fires_and_keeps_its_weights():
+    p = torch.nn.Parameter(torch.ones(()))
+    opt = torch.optim.SGD([p], lr=0.25)
+    rule = LabelFitStop(0.2, key="loss")
+    rows = run_epochs(opt, lambda: p * p, epochs=10, steps=1, stop_rule=rule)
+    # p halves per step, the loss p² falls by 4×: epoch 1 (0.25) is not below 0.2 × 1, epoch 2 (0.0625) is
+    assert [r["loss"] for r in rows] == [1.0, 0.25, 0.0625] and rule.stopped_epoch == 2
+    assert p.item() == 0.125                             # three steps taken, nothing restored
 
 
 def test_run_epochs_raises_floating_point_error_naming_the_cause_when_the_loss_diverges():

@@ -16,6 +16,9 @@ each with its own stopping rule. Now:
   *always* restored at the end (whether stopping fired or the epoch budget ran out).
 * :func:`validation_criterion` — the MNPWAD/RoSAS reference codes' model-selection value on
   labelled validation data, ``(1 − AUC-PR) + (1 − AUC-ROC)`` (lower is better).
+* :class:`LabelFitStop` — the label-free counterpart (issues 12/13): stop once the labeled
+  anomalies are fit, i.e. after the first epoch whose mean score loss is below a fraction of the
+  first epoch's (MNPWAD and RoSAS, default fraction 0.25).
 
 Detectors reach these through :meth:`adlab.models.base.TorchDetector._run_epochs`; labelled
 validation data is opt-in everywhere (``early_stopping=True`` *and* ``fit(X, y, X_val, y_val)``).
@@ -29,7 +32,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import torch
 
-__all__ = ["EarlyStopping", "run_epochs", "validation_criterion", "clone_modules", "restore_modules",
+__all__ = ["EarlyStopping", "LabelFitStop", "run_epochs", "validation_criterion", "clone_modules", "restore_modules",
            "weight_decay_groups"]
 
 
@@ -122,6 +125,46 @@ class EarlyStopping:
         return self.best_epoch
 
 
+class LabelFitStop:
+    """Label-free stopping rule: end training after the first epoch whose mean of ``key`` (a score
+    loss on the labeled anomalies and the unlabeled rows) is below ``ratio`` × the first epoch's mean.
+
+    With a few labeled anomalies, a weakly-supervised detector fits them within a few epochs; every
+    step after that only memorises them and pushes the *hidden* anomalies of the unlabeled set (which
+    the loss treats as normal) down — the test AUC-PR falls while the training loss keeps falling.
+    Where the labels cannot be fit (many labeled anomalies overlapping the normals: the loss stays
+    near its first value) the rule never fires and the epoch budget runs. Measured per detector
+    (MNPWAD and RoSAS Decisions); no validation labels are used.
+
+    Usage (what :func:`run_epochs` does with ``stop_rule``)::
+
+        rule = LabelFitStop(0.25, key="loss_score")
+        for epoch ...:
+            row = ...epoch means...
+            if rule(row, epoch):                  # True: stop now (rule.stopped_epoch = epoch)
+                break
+    """
+
+    def __init__(self, ratio: float, key: str):
+        if isinstance(ratio, bool) or not 0 < ratio < 1:
+            raise ValueError(f"the label-fit stop ratio must be in (0, 1), got {ratio!r}")
+        self.ratio, self.key = float(ratio), str(key)
+        self.first: float | None = None
+        self.stopped_epoch: int | None = None
+
+    def __call__(self, row: Mapping[str, float], epoch: int) -> bool:
+        """Record the epoch's row; True (and ``stopped_epoch = epoch``) once ``row[key]`` is below
+        ``ratio`` × the first row's value."""
+        value = float(row[self.key])
+        if self.first is None:
+            self.first = value
+            return False
+        if value < self.ratio * self.first:
+            self.stopped_epoch = int(epoch)
+            return True
+        return False
+
+
 def run_epochs(optimizer: torch.optim.Optimizer, step: Callable[[], torch.Tensor | tuple], *, epochs: int,
                steps: int, names: Sequence[str] = ("loss",), log: Callable[[dict], None] | None = None,
                progress: Callable[[Iterable], Iterable] | None = None,
@@ -129,6 +172,7 @@ def run_epochs(optimizer: torch.optim.Optimizer, step: Callable[[], torch.Tensor
                on_epoch_end: Callable[[int], dict | None] | None = None,
                validate: Callable[[int], dict] | None = None, monitor: str | None = None,
                stopper: EarlyStopping | None = None, modules: Mapping[str, torch.nn.Module] | None = None,
+               stop_rule: Callable[[dict, int], bool] | None = None,
                owner: str = "training", device=None) -> list[dict]:
     """Train ``epochs`` × ``steps`` optimizer steps; returns the per-epoch rows it logged.
 
@@ -148,6 +192,8 @@ def run_epochs(optimizer: torch.optim.Optimizer, step: Callable[[], torch.Tensor
         ``stopper`` watches (lower is better). Without a stopper the values are only logged.
     stopper, modules : :class:`EarlyStopping` and the modules it checkpoints and restores; the best
         state is restored after the loop.
+    stop_rule : ``f(row, epoch) -> bool`` asked after every logged epoch (e.g. :class:`LabelFitStop`);
+        True ends training after that epoch, keeping its weights.
     owner : name used in the divergence error ("RoSAS training").
 
     Raises
@@ -192,6 +238,8 @@ def run_epochs(optimizer: torch.optim.Optimizer, step: Callable[[], torch.Tensor
                 "finite, so every score would be NaN. Usual causes: features on a huge scale (scale X, e.g. "
                 "min-max to [0, 1] or standardise) or a learning rate that is too high.")
         if stopper is not None and stopper.update(row[monitor], modules, epoch):
+            break
+        if stop_rule is not None and stop_rule(row, epoch):
             break
     if stopper is not None:
         stopper.restore(modules)

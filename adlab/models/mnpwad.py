@@ -36,6 +36,7 @@ from ..components.prototypes import (
     target_distribution,
 )
 from ..components.sampling import BalancedBatchSampler
+from ..components.training import LabelFitStop
 from .base import TorchDetector, check_choice, check_int
 
 __all__ = ["MNPWADNetwork", "MNPWAD"]
@@ -550,21 +551,13 @@ class MNPWAD(TorchDetector):
 
         early = self._validation_early_stopping(X_val, y_val)
         kw = dict(steps=self.n_batches_per_epoch, names=stat_names + [f"lambda_{n}" for n in names], **early)
-        self.stopped_epoch_ = None
-        if self.label_fit_stop is None or early:
-            self._run_epochs(opt, step, epochs=self.epochs, on_epoch_start=start_epoch, on_epoch_end=end_epoch, **kw)
-        else:
-            # label-free stop: once the epoch-mean score loss L_score (Eq. 12) has fallen below
-            # label_fit_stop × its first-epoch value, the labeled anomalies are fit and further steps
-            # only memorise them (and push the hidden anomalies of the unlabeled set to 0)
-            first = None
-            for epoch in range(self.epochs):
-                row = self._run_epochs(opt, step, epochs=1, on_epoch_start=lambda _e, e=epoch: start_epoch(e),
-                                       on_epoch_end=lambda _e, e=epoch: end_epoch(e), **kw)[-1]
-                first = row["score"] if first is None else first
-                if row["score"] < self.label_fit_stop * first:
-                    self.stopped_epoch_ = epoch
-                    break
+        # label-free stop (LabelFitStop): once the epoch-mean score loss L_score (Eq. 12) has fallen below
+        # label_fit_stop × its first-epoch value, the labeled anomalies are fit and further steps only
+        # memorise them (and push the hidden anomalies of the unlabeled set to 0); off with early stopping
+        rule = None if self.label_fit_stop is None or early else LabelFitStop(self.label_fit_stop, key="score")
+        self._run_epochs(opt, step, epochs=self.epochs, on_epoch_start=start_epoch, on_epoch_end=end_epoch,
+                         stop_rule=rule, **kw)
+        self.stopped_epoch_ = None if rule is None else rule.stopped_epoch
         if early:
             self.best_epoch_ = early["stopper"].best_epoch
         net.eval()
