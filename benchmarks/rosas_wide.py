@@ -1,9 +1,10 @@
-"""RoSAS on the wide UNSW-NB15 Backdoor table (issue 13): one change at a time, RoSAS protocol.
+"""RoSAS on the wide UNSW-NB15 Backdoor table (issue 13): one change at a time, RoSAS protocol
+(``--protocol mnpwad`` for the main table's 1 %-labeled protocol).
 
 Each ``--variant NAME=PYDICT`` is a set of ``adlab.RoSAS`` overrides (``default={}`` = package defaults);
 the key ``_steps_per_rows`` (development only) sets ``n_batches_per_epoch = n_train // value`` (DeepOD's
 ``int(n / batch_size)`` steps per epoch).
-For every seed the same ``weak_split(protocol="rosas", random_state=seed)`` (optionally of a stratified
+For every seed the same ``weak_split(protocol=<--protocol>, random_state=seed)`` (optionally of a stratified
 ``--subsample``) feeds every variant, one torch thread; the test AP (and, with ``--trace``, the test AP
 every ``--trace-every`` epochs, which shows whether longer training memorises the labeled anomalies) is printed and
 written to ``<out>.csv``. Data: ``../shared/data/devnet/unsw_nb15_backdoor.npz`` (or any ADBench name)::
@@ -41,6 +42,8 @@ def main(argv=None):
     ap.add_argument("--data", nargs="+", default=["backdoor"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[100])
     ap.add_argument("--subsample", type=int, default=0)
+    ap.add_argument("--protocol", default="rosas", choices=["rosas", "mnpwad", "mmnet"],
+                    help="weak-split protocol (default rosas; the main table uses mnpwad)")
     ap.add_argument("--variant", action="append", default=[])
     ap.add_argument("--trace", action="store_true")
     ap.add_argument("--trace-every", type=int, default=20, help="epochs between two trace points (default 20)")
@@ -60,7 +63,7 @@ def main(argv=None):
         X0, y0 = load_dataset(name)
         for seed in args.seeds:
             X, y = subsample(X0, y0, args.subsample, seed)
-            split = weak_split(X, y, protocol="rosas", random_state=seed)
+            split = weak_split(X, y, protocol=args.protocol, random_state=seed)
             for vname, vtext in variants.items():
                 params = ast.literal_eval(vtext)
                 per_rows = params.pop("_steps_per_rows", None)
@@ -82,7 +85,7 @@ def main(argv=None):
                 det.fit(split.X_train, split.y_train)
                 fit_s = time.perf_counter() - t0
                 s = det.decision_function(split.X_test)
-                r = {"data": name, "seed": seed, "variant": vname, "params": vtext,
+                r = {"data": name, "protocol": args.protocol, "seed": seed, "variant": vname, "params": vtext,
                      "auc_pr": auc_pr(split.y_test, s), "auc_roc": auc_roc(split.y_test, s), "fit_s": fit_s,
                      "trace": " ".join(map(str, trace))}
                 rows.append(r)
@@ -98,7 +101,14 @@ def main(argv=None):
 
 def report(df: pd.DataFrame, note: str = "") -> str:
     """Markdown: test AP per seed and the mean per (data set, variant), in the order first seen."""
-    lines = ["# RoSAS one change at a time (RoSAS protocol, test AUC-PR = average precision)", ""]
+    if "protocol" not in df:                     # rows written before --protocol existed: RoSAS protocol
+        df = df.assign(protocol="rosas")
+    protocols = list(dict.fromkeys(df.protocol.fillna("rosas")))
+    names = {"rosas": "RoSAS", "mnpwad": "MNPWAD", "mmnet": "MMNet"}
+    lines = [f"# RoSAS one change at a time ({' / '.join(names[p] + ' protocol' for p in protocols)}, "
+             "test AUC-PR = average precision)", ""]
+    label = lambda p: "" if protocols == ["rosas"] else f" ({names[p]} protocol)"  # noqa: E731 - one protocol: bare names
+    df = df.assign(data=df.data + df.protocol.fillna("rosas").map(label))
     for name, g in df.groupby("data", sort=False):
         seeds = sorted(g.seed.unique())
         lines += [f"## {name}", "", "| variant | params | " + " | ".join(f"seed {s}" for s in seeds) + " | mean |",
