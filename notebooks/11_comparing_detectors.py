@@ -360,7 +360,7 @@ print(side_by_side.to_markdown(index=False) if len(side_by_side) else "not produ
 # split — an open gap in adlab's weak-label path, not a claim that fails. **RoSAS** — without validation labels
 # no implementation reaches the paper, and the authors' own library stays further from it than adlab, with its
 # defaults and with the paper's settings. With the official code's hidden rule — keep the epoch that scores best
-# on a labelled validation split — adlab's RoSAS reaches the paper's number on the same splits: RoSAS learns
+# on a labelled validation split — adlab's RoSAS comes within 0.01 of the paper on the same splits: RoSAS learns
 # Backdoor within its first epochs and then memorises its 30 labels, so the paper's 0.877 is a *selected* epoch.
 # **MMNet** has no public code; its Backdoor gap can only be read against the paper. A gap to a paper means little
 # until the authors' code has been run beside it.

@@ -164,8 +164,10 @@ class RoSAS(TorchDetector):
        the report splits 0–4, interleaved with adlab, DeepOD 0.4.1's RoSAS gives 0.449 ± 0.062 with its
        defaults (``benchmarks/results/parity_deepod.md``) and 0.512 ± 0.058 configured as the paper
        (``deepod_paper``, ``benchmarks/results/fidelity_rosas_backdoor.md``), against adlab's 0.608 — adlab
-       is ahead on 5 of 5 splits and 4 of 5 (split 4: 0.522 vs 0.529), and the paper's 0.877 is not
-       reproduced by any implementation tried here.
+       is ahead on 5 of 5 splits and 4 of 5 (split 4: 0.522 vs 0.529; AMD machine, before Decisions 4), and
+       without validation labels the paper's 0.877 is reached by no implementation tried here. Decisions 4
+       found why: the official pipeline selects an early epoch on labeled validation data; with that rule
+       adlab gets 0.871 (after Decisions 4, on an Intel machine: adlab 0.667, DeepOD 0.469 / 0.523).
     3. Earlier measurements on split seed 100 (official weight decay): the official hidden ℓ2 term
        (``l2_embedding_weight=0.01``) 0.532; the tanh head does not saturate (ranking by the pre-tanh
        logit gives the same AP); the exact duplicates of test anomalies among the hidden unlabeled
