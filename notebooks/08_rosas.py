@@ -551,7 +551,8 @@ print(f"test AP: after the stop {ap_stop:.3f}, after the whole budget of {EPOCHS
 
 fig, ax = plt.subplots(figsize=(7.5, 3.4))
 ax.plot(test_ap, color="tab:blue", label="test AP (diagnostic)")
-ax.set(xlabel="epoch", ylabel="test AUC-PR", title=f"RoSAS on {pen_name}, one labeled anomaly")
+ax.set(xlabel="epoch", ylabel="test AUC-PR")
+fig.suptitle(f"RoSAS on {pen_name}, one labeled anomaly: test AP and scoring loss per epoch", fontsize=11)
 ax2 = ax.twinx()
 ax2.plot(L / L[0], color="tab:orange", label="L / L(first epoch)")
 ax2.axhline(0.25, color="tab:orange", ls=":", label="label_fit_stop = 0.25")
