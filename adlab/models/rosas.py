@@ -197,7 +197,7 @@ class RoSAS(TorchDetector):
        part of the gap to the paper: the test AP between epochs swings by up to ±0.1 and the rule stops
        anywhere from epoch 2 to 60. With the paper's hidden validation early stopping
        (``early_stopping=True``, report seeds 0–4, ``fidelity_rosas.py --methods adlab_es``) adlab's RoSAS
-       gives 0.871 ± 0.027 on Backdoor against the paper's 0.877, selecting epochs 2–15: the paper's number
+       gives 0.871 ± 0.027 on Backdoor against the paper's 0.877, selecting epochs 2–14: the paper's number
        is the official pipeline's epoch selection on labeled validation data. Reported splits after the
        change, on one (Intel) machine with and without the stop (``benchmarks/results/rosas_label_fit_stop.md``;
        the earlier reports' rows came from an AMD machine whose float rounding differs): main table (MNPWAD
