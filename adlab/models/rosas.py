@@ -175,8 +175,8 @@ class RoSAS(TorchDetector):
        percentile, 72 % of the 365 test anomalies with no duplicate in training).
     4. ``label_fit_stop=0.25`` — the label-free stop MNPWAD already uses, with the same constant
        (:class:`adlab.components.training.LabelFitStop`, adopted 2026-12-02). Per-epoch *test* AP traces
-       (diagnostic only; dev seeds 10–14, 200 × 16 steps, weight decay 1e-3) show where the 3,200 steps
-       hurt. On UNSW-NB15 Backdoor (RoSAS protocol, 30 labels) the test AP is 0.83–0.88 after the
+       (diagnostic only; dev seeds 10–14, 200 × 16 steps, weight decay 1e-3; ``benchmarks/rosas_stop_ratios.py``,
+       ``benchmarks/results/rosas_stop_ratios.md``) show where the 3,200 steps hurt. On UNSW-NB15 Backdoor (RoSAS protocol, 30 labels) the test AP is 0.83–0.88 after the
        *first* epoch on every seed and then falls to 0.59–0.82 at the end. In the main table's protocol
        (1 % labeled: one labeled anomaly on letter, pendigits, satimage-2, thyroid; two on cardio) the
        first epoch is usually the best: satimage-2 0.73–0.93 after epoch 0 against 0.07–0.70 after 200,
@@ -185,8 +185,8 @@ class RoSAS(TorchDetector):
        the labels cannot be fit (MAGIC Gamma: 41 labels among hidden anomalies, L never falls below 0.54
        of its first value) or need long training (thyroid-21f and ADBench annthyroid with 30 labels: their
        AP rises for 100–200 epochs while L stays above 0.31 of its first value) the rule never fires. The ratio was
-       chosen on the same traces (the stop simulated at each ratio, mean test AP; the epoch-0 model and
-       finer stops were not tried): RoSAS protocol Backdoor / Letter / Pendigits / thyroid-21f / annthyroid,
+       chosen on the same traces (the stop simulated at each ratio, mean test AP; stopping after the first
+       epoch regardless would give 0.634 on the main-table sets but 0.532 under the RoSAS protocol): RoSAS protocol Backdoor / Letter / Pendigits / thyroid-21f / annthyroid,
        no stop 0.703 / 0.573 / 0.981 / 0.877 / 0.831, **0.25** 0.754 / 0.589 / 0.978 / 0.877 / 0.831,
        0.2 0.778 / 0.598 / 0.983 / = / =, 0.3 0.728 / 0.515 / 0.973 / = / =, 0.4 0.828 / 0.466 / 0.961 /
        0.814 / 0.825; the eight main-table sets (MNPWAD protocol) average 0.480 without the stop, 0.533 /
