@@ -175,19 +175,21 @@ class RoSAS(TorchDetector):
        percentile, 72 % of the 365 test anomalies with no duplicate in training).
     4. ``label_fit_stop=0.25`` — the label-free stop MNPWAD already uses, with the same constant
        (:class:`adlab.components.training.LabelFitStop`, adopted 2026-12-02). Per-epoch *test* AP traces
-       (diagnostic only; dev seeds 10–14, 200 × 16 steps, weight decay 1e-3; ``benchmarks/rosas_stop_ratios.py``,
-       ``benchmarks/results/rosas_stop_ratios.md``) show where the 3,200 steps hurt. On UNSW-NB15 Backdoor (RoSAS protocol, 30 labels) the test AP is 0.83–0.88 after the
-       *first* epoch on every seed and then falls to 0.59–0.82 at the end. In the main table's protocol
+       (diagnostic only; dev seeds 10–14, 200 × 16 steps, weight decay 1e-3;
+       ``benchmarks/rosas_stop_ratios.py``, ``benchmarks/results/rosas_stop_ratios.md``) show where the
+       3,200 steps hurt. On UNSW-NB15 Backdoor (RoSAS protocol, 30 labels) the test AP is 0.83–0.88 after
+       the *first* epoch on every seed and then falls to 0.59–0.82 at the end. In the main table's protocol
        (1 % labeled: one labeled anomaly on letter, pendigits, satimage-2, thyroid; two on cardio) the
        first epoch is usually the best: satimage-2 0.73–0.93 after epoch 0 against 0.07–0.70 after 200,
        pendigits 0.78–0.91 against 0.33–0.65. The few labels are fit within a few epochs and further steps
        only memorise them — the failure issue 13 reports ("longer training makes RoSAS worse"). Where
        the labels cannot be fit (MAGIC Gamma: 41 labels among hidden anomalies, L never falls below 0.54
        of its first value) or need long training (thyroid-21f and ADBench annthyroid with 30 labels: their
-       AP rises for 100–200 epochs while L stays above 0.31 of its first value) the rule never fires. The ratio was
-       chosen on the same traces (the stop simulated at each ratio, mean test AP; stopping after the first
-       epoch regardless would give 0.634 on the main-table sets but 0.532 under the RoSAS protocol): RoSAS protocol Backdoor / Letter / Pendigits / thyroid-21f / annthyroid,
-       no stop 0.703 / 0.573 / 0.981 / 0.877 / 0.831, **0.25** 0.754 / 0.589 / 0.978 / 0.877 / 0.831,
+       AP rises for 100–200 epochs while L stays above 0.31 of its first value) the rule never fires. The
+       ratio was chosen on the same traces (the stop simulated at each ratio, mean test AP; stopping after
+       the first epoch regardless would give 0.634 on the main-table sets but 0.532 under the RoSAS
+       protocol): RoSAS protocol Backdoor / Letter / Pendigits / thyroid-21f / annthyroid, no stop 0.703 /
+       0.573 / 0.981 / 0.877 / 0.831, **0.25** 0.754 / 0.589 / 0.978 / 0.877 / 0.831,
        0.2 0.778 / 0.598 / 0.983 / = / =, 0.3 0.728 / 0.515 / 0.973 / = / =, 0.4 0.828 / 0.466 / 0.961 /
        0.814 / 0.825; the eight main-table sets (MNPWAD protocol) average 0.480 without the stop, 0.533 /
        **0.568** / 0.585 / 0.596 at 0.2 / 0.25 / 0.3 / 0.4 (pendigits 0.480 → 0.690, satimage-2 0.285 →
@@ -205,7 +207,7 @@ class RoSAS(TorchDetector):
        RoSAS protocol, seeds 0–4: Backdoor 0.618 → **0.667**, Letter 0.614 → 0.657, Pendigits 0.983 → 0.972,
        MAGIC Gamma / annthyroid / thyroid-21f unchanged (the rule does not fire). Against DeepOD 0.4.1's RoSAS on
        the same splits and machine (``parity_deepod.md``): annthyroid 0.825 vs 0.810, Letter 0.657 vs 0.614, MAGIC
-       Gamma 0.810 vs 0.785, Pendigits (10 splits) 0.982 vs 0.987 — behind by 0.005, where before the change it
+       Gamma 0.810 vs 0.785, Pendigits (10 splits) 0.982 vs 0.987 — behind by 0.004, where before the change it
        was ahead by 0.004 (0.990 vs 0.986, both on the AMD machine). Also measured: unseen anomalies (one
        anomaly *type* labeled; the stop fires after two epochs) 0.205 → 0.178, the labeled-ratio sweep 0.505 →
        0.599 (both against the AMD rows).
