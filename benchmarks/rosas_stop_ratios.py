@@ -23,7 +23,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -53,29 +52,27 @@ def trace(name: str, protocol: str, seed: int, epochs: int) -> dict:
 
 
 def stop_epoch(loss_score, ratio: float) -> int:
-    """The epoch LabelFitStop(ratio) ends after (the last epoch if it never fires)."""
-    for e in range(1, len(loss_score)):
-        if loss_score[e] < ratio * loss_score[0]:
-            return e
-    return len(loss_score) - 1
+    """The epoch after which ``LabelFitStop(ratio)`` ends training (the last epoch if it never fires):
+    adlab's own rule, fed the logged epoch means."""
+    from adlab.components.training import LabelFitStop
+
+    rule = LabelFitStop(ratio, key="loss_score")
+    return next((e for e, v in enumerate(loss_score) if rule({"loss_score": v}, e)), len(loss_score) - 1)
 
 
 def report(traces: list[dict], note: str = "") -> str:
-    rows = []
+    rows, epochs = [], []
     for t in traces:
-        ap = t["test_ap"]
-        r = {"data": t["data"], "protocol": t["protocol"], "seed": t["seed"], "whole budget": ap[-1],
-             "epoch 0": ap[0]}
-        for q in RATIOS:
-            r[f"stop {q}"] = ap[stop_epoch(t["loss_score"], q)]
-        r["min L/L0"] = min(t["loss_score"][1:]) / t["loss_score"][0]
-        rows.append(r)
+        ap, key = t["test_ap"], {"protocol": t["protocol"], "data": t["data"]}
+        stops = {f"stop {q}": stop_epoch(t["loss_score"], q) for q in RATIOS}
+        rows.append({**key, "seed": t["seed"], "whole budget": ap[-1], "epoch 0": ap[0],
+                     **{k: ap[e] for k, e in stops.items()},
+                     "min L/L0": min(t["loss_score"][1:]) / t["loss_score"][0]})
+        epochs.append({**key, **stops})
     df = pd.DataFrame(rows)
     cols = ["whole budget", "epoch 0"] + [f"stop {q}" for q in RATIOS]
     means = df.groupby(["protocol", "data"], sort=False)[cols + ["min L/L0"]].mean().round(3)
-    epochs = pd.DataFrame([{"protocol": t["protocol"], "data": t["data"],
-                            **{f"stop {q}": stop_epoch(t["loss_score"], q) for q in RATIOS}} for t in traces])
-    med = epochs.groupby(["protocol", "data"], sort=False).median().astype(int)
+    med = pd.DataFrame(epochs).groupby(["protocol", "data"], sort=False).median().astype(int)
     lines = ["# RoSAS's label-free stop: test AP at the simulated stop, per ratio (diagnostic)", "",
              "Mean test AUC-PR (average precision) over the seeds of each row; `whole budget` = 200 × 16 steps "
              "(no stop), `epoch 0` = after the first 16 steps, `stop q` = after the epoch `LabelFitStop(q)` ends "

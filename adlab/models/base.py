@@ -37,7 +37,7 @@ from sklearn.exceptions import NotFittedError
 from ..components.training import EarlyStopping, clone_modules, restore_modules, run_epochs, validation_criterion
 from ..config import autocast_dtype, get_performance, resolve_device, seed_everything
 
-__all__ = ["WeakDetector", "check_random_state", "preserved_global_rng", "check_X", "check_X_y", "check_labels", "TorchDetector", "torch_threads",
+__all__ = ["WeakDetector", "check_random_state", "check_fraction", "preserved_global_rng", "check_X", "check_X_y", "check_labels", "TorchDetector", "torch_threads",
            "check_choice", "check_int", "check_number"]
 
 
@@ -194,6 +194,15 @@ def check_int(name: str, value, minimum: int = 1) -> None:
         kind = "a positive integer" if minimum == 1 else (
             "a non-negative integer" if minimum == 0 else f"an integer >= {minimum}")
         raise ValueError(f"{name} must be {kind}, got {value!r}")
+
+
+def check_fraction(name: str, value, *, optional: bool = False) -> None:
+    """ValueError unless ``value`` is a real number (not bool) strictly between 0 and 1; ``optional``
+    also accepts ``None`` (the setting is off), e.g. ``label_fit_stop`` and ``pretrain_holdout``."""
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 < value < 1:
+        raise ValueError(f"{name} must be {'None (off) or ' if optional else ''}in (0, 1), got {value!r}")
 
 
 def check_number(name: str, value, minimum: float = 0.0, strict: bool = False) -> None:

@@ -37,7 +37,7 @@ from ..components.prototypes import (
 )
 from ..components.sampling import BalancedBatchSampler
 from ..components.training import LabelFitStop
-from .base import TorchDetector, check_choice, check_int
+from .base import TorchDetector, check_choice, check_fraction, check_int
 
 __all__ = ["MNPWADNetwork", "MNPWAD"]
 
@@ -394,10 +394,8 @@ class MNPWAD(TorchDetector):
             raise ValueError(f"n_prototypes must be None (choose by silhouette) or an int >= 1, got {self.n_prototypes!r}")
         if self.joint_lr is not None and not self.joint_lr > 0:
             raise ValueError(f"joint_lr must be None (use lr, the paper's setting) or > 0, got {self.joint_lr!r}")
-        if self.label_fit_stop is not None and not 0 < self.label_fit_stop < 1:
-            raise ValueError(f"label_fit_stop must be None (off) or in (0, 1), got {self.label_fit_stop!r}")
-        if self.pretrain_holdout is not None and not 0 < self.pretrain_holdout < 1:
-            raise ValueError(f"pretrain_holdout must be None (off) or in (0, 1), got {self.pretrain_holdout!r}")
+        check_fraction("label_fit_stop", self.label_fit_stop, optional=True)
+        check_fraction("pretrain_holdout", self.pretrain_holdout, optional=True)
         if self.joint_weight_decay is not None and not self.joint_weight_decay >= 0:
             raise ValueError("joint_weight_decay must be None (use weight_decay, the paper's setting) or >= 0, "
                              f"got {self.joint_weight_decay!r}")

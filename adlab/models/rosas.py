@@ -54,7 +54,7 @@ from ..components.losses import deviation, deviation_loss, gaussian_reference
 from ..components.networks import fp32, mlp
 from ..components.sampling import BalancedBatchSampler
 from ..components.training import LabelFitStop, weight_decay_groups
-from .base import TorchDetector, check_choice, check_int, check_number
+from .base import TorchDetector, check_choice, check_fraction, check_int, check_number
 
 __all__ = ["RoSAS", "RoSASNet", "rosas_hidden_sizes"]
 
@@ -272,9 +272,7 @@ class RoSAS(TorchDetector):
             check_number(name, getattr(self, name))
         if self.input_weight_decay is not None:
             check_number("input_weight_decay", self.input_weight_decay)
-        if self.label_fit_stop is not None and (isinstance(self.label_fit_stop, bool)
-                                                or not 0 < self.label_fit_stop < 1):
-            raise ValueError(f"label_fit_stop must be None (off) or in (0, 1), got {self.label_fit_stop!r}")
+        check_fraction("label_fit_stop", self.label_fit_stop, optional=True)
 
     def _make_optimizer(self, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
         """Adam (coupled ℓ2 weight decay, as ``torch.optim.Adam`` in the official code), using the
