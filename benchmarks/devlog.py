@@ -13,7 +13,12 @@ import pandas as pd
 
 
 def append_jsonl(log: Path, row: dict) -> None:
-    """Append ``row`` as one JSON line to ``log`` (created with its folder) and echo it."""
+    """Append ``row`` as one JSON line to ``log`` (created with its folder) and echo it. A ``machine``
+    field (the CPU model) is added unless the row has one: float rounding differs between CPU models, so a
+    before/after comparison is only read between rows of one machine."""
+    from adlab.evaluation.machine import cpu_name
+
+    row = {**row, "machine": row.get("machine", cpu_name())}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as fh:
         fh.write(json.dumps(row) + "\n")
@@ -40,9 +45,10 @@ def paired_with_base(df: pd.DataFrame, tag: str, base: str, cells: list[str], va
             "difference": float(d.mean()), "lower_in": int((d < 0).sum())}
 
 
-def fit_mmnet_small(params: dict, datasets: list[str], seeds: list[int]) -> Iterator[tuple]:
-    """MMNet(``params``) fitted on the MNPWAD-protocol split of each small data set and seed, one torch
-    thread: yields ``(dataset, seed, split, fitted detector, fit seconds)``."""
+def fit_mmnet_small(params: dict, datasets: list[str], seeds: list[int],
+                    protocol: str = "mnpwad") -> Iterator[tuple]:
+    """MMNet(``params``) fitted on the ``protocol`` split (default the main table's, MNPWAD) of each small
+    data set and seed, one torch thread: yields ``(dataset, seed, split, fitted detector, fit seconds)``."""
     import torch
 
     from adlab.data.protocol import weak_split
@@ -53,7 +59,7 @@ def fit_mmnet_small(params: dict, datasets: list[str], seeds: list[int]) -> Iter
     for ds in datasets:
         data = load_dataset(ds)
         for seed in seeds:
-            s = weak_split(data.X, data.y, protocol="mnpwad", random_state=seed)
+            s = weak_split(data.X, data.y, protocol=protocol, random_state=seed)
             t = time.perf_counter()
             det = MMNet(random_state=seed, device="cpu", **params).fit(s.X_train, s.y_train)
             yield ds, seed, s, det, time.perf_counter() - t

@@ -17,6 +17,7 @@ and of the reconstruction error during training (development only: test labels n
     python benchmarks/mmnet_wide_diag.py full 10 '{}'
     python benchmarks/mmnet_wide_diag.py 20000 10 '{"weight_decay": 1e-2}' --curve 5
     python benchmarks/mmnet_wide_diag.py small TAG '{}' cardio,thyroid 0,1,2
+    python benchmarks/mmnet_wide_diag.py small TAG '{}' cardio,pendigits 10,11 --protocol mmnet
     python benchmarks/mmnet_wide_diag.py report
 """
 from __future__ import annotations
@@ -77,7 +78,7 @@ def diag(det, s, fit_s: float, extra: dict) -> dict:
         "m_l_norm": round(float(np.linalg.norm(m[det.n_normal_items_:], axis=1).mean()), 2),
         "rec_last": round(h["rec"], 3), "mask_last": round(h["mask"], 4), "kl_last": round(h["kl"], 3),
         "wu_unl": round(h["w_u_unlabeled"], 4), "wl_lab": round(h["w_l_labeled"], 4),
-        "fit_s": round(fit_s, 1), "n_train": int(len(s.y_train)), **extra})
+        "fit_s": round(fit_s, 1), "n_train": int(len(s.y_train)), "lr": float(det.lr), **extra})
     return res
 
 
@@ -151,9 +152,9 @@ def backdoor(rows: str, seed: int, params: dict, curve: int) -> None:
     _append({"kind": "backdoor", "rows": rows, "seed": seed, "params": params, **res})
 
 
-def small(tag: str, params: dict, datasets: list[str], seeds: list[int]) -> None:
-    for ds, seed, s, det, fit_s in fit_mmnet_small(params, datasets, seeds):
-        _append({"kind": "small", "tag": tag, "ds": ds, "seed": seed, "params": params,
+def small(tag: str, params: dict, datasets: list[str], seeds: list[int], protocol: str = "mnpwad") -> None:
+    for ds, seed, s, det, fit_s in fit_mmnet_small(params, datasets, seeds, protocol):
+        _append({"kind": "small", "tag": tag, "ds": ds, "seed": seed, "params": params, "protocol": protocol,
                  **diag(det, s, fit_s, {})})
 
 
@@ -190,7 +191,69 @@ def report() -> str:
                   t.join(n).to_markdown(floatfmt=".3f"), "",
                   "Mean over all these fits: " + ", ".join(f"`{c}` {sm[c].mean():.3f}"
                                                           for c in ("full", "sum", "logodds", "kl", "mse")), ""]
+    lines += _lr_section(rows)
     return "\n".join(lines)
+
+
+def _lr(row: dict) -> float:
+    """The learning rate a fit ran with: recorded since Decision 15; 1e-3 (the default until then) before."""
+    return float(row.get("lr", row["params"].get("lr", 1e-3)))
+
+
+def _lr_section(rows: list[dict], base: float = 1e-3) -> list[str]:
+    """MMNet Decision 15: each learning rate tried against ``base`` (1e-3, the default until then) on the same
+    development fits of one machine — the Backdoor rows (full table; and 20k rows → full) and the small-set
+    rows of each protocol, paired by data set and seed (a fit counts only where both rates ran)."""
+    import pandas as pd
+
+    every = pd.DataFrame([{**r, "protocol": r.get("protocol", "mnpwad"), "lr": _lr(r), "rows": str(r.get("rows", "full"))}
+                          for r in rows if r.get("machine") and set(r["params"]) <= {"lr"}])
+    if every.empty or every["lr"].nunique() < 2:
+        return []
+    df = every[every["rows"] == "full"].copy()
+    df["ds"] = df["ds"].where(df["kind"] == "small", "backdoor") if "ds" in df else "backdoor"
+    df["protocol"] = df["protocol"].where(df["kind"] == "small", "mmnet")
+    df["group"] = df["kind"].map({"backdoor": "Backdoor", "small": "main-table sets"}) + ", " + df["protocol"] + " protocol"
+    lines = [f"## Learning rate against {base:g} (MMNet Decision 15)", "",
+             "Development seeds 10–14, the default log-odds score, each fit run at each learning rate on the same "
+             "machine (the rows' `machine` field); everything else at the defaults. Backdoor: the full table, MMNet "
+             "protocol; the other data sets: the main table's (MNPWAD) protocol and the MMNet protocol. Cells: mean "
+             "log-odds AUC-PR over the fits run at both rates.", ""]
+    for machine, dm in df.groupby("machine"):
+        w = dm.pivot_table(index=["group", "ds", "seed"], columns="lr", values="logodds")
+        if base not in w.columns:
+            continue
+        tables, summary = [], []
+        for lr in sorted(c for c in w.columns if c != base):
+            pair = w[[base, lr]].dropna()
+            if pair.empty:
+                continue
+            d = pair[lr] - pair[base]
+            t = pair.assign(diff=d).groupby(level=["group", "ds"]).agg(
+                **{f"lr {base:g}": (base, "mean"), f"lr {lr:g}": (lr, "mean"), "difference": ("diff", "mean"),
+                   "fits": ("diff", "size")})
+            tables += [f"lr {lr:g} against {base:g}:", "", t.reset_index().to_markdown(index=False, floatfmt=".3f"), ""]
+            for group, g in pair.assign(diff=d).groupby(level="group"):
+                summary.append(f"- lr {lr:g}, {group}, {len(g)} paired fits: mean {g[base].mean():.3f} → "
+                               f"{g[lr].mean():.3f} ({g['diff'].mean():+.3f}); lower by more than 0.02 in "
+                               f"{int((g['diff'] < -0.02).sum())}, higher by more than 0.02 in {int((g['diff'] > 0.02).sum())}")
+        if not tables:
+            continue
+        lines += [f"Machine: {machine}.", "", *tables, *summary, ""]
+        bd = every[(every["kind"] == "backdoor") & (every["machine"] == machine)]
+        grow = bd.pivot_table(index="seed", columns=["lr", "rows"], values="logodds")
+        rates = [lr for lr in sorted(bd["lr"].unique(), reverse=True)
+                 if (lr, "20000") in grow.columns and (lr, "full") in grow.columns]
+        if rates:
+            lines += ["Backdoor, 20k-row stratified subsample → full table (issue 13: AUC-PR must not fall as the "
+                      "training set grows), log-odds AUC-PR per dev seed:", ""]
+            for seed, r in grow.iterrows():
+                cells = [f"lr {lr:g}: {r[(lr, '20000')]:.3f} → {r[(lr, 'full')]:.3f}" for lr in rates
+                         if not np.isnan(r[(lr, "20000")]) and not np.isnan(r[(lr, "full")])]
+                if cells:
+                    lines.append(f"- seed {seed}: " + "; ".join(cells))
+            lines.append("")
+    return lines
 
 
 def main(argv=None) -> int:
@@ -202,7 +265,8 @@ def main(argv=None) -> int:
         print(__doc__)
         return 2
     if argv[0] == "small":
-        small(argv[1], json.loads(argv[2]), argv[3].split(","), [int(x) for x in argv[4].split(",")])
+        protocol = argv[argv.index("--protocol") + 1] if "--protocol" in argv else "mnpwad"
+        small(argv[1], json.loads(argv[2]), argv[3].split(","), [int(x) for x in argv[4].split(",")], protocol)
         return 0
     curve = int(argv[argv.index("--curve") + 1]) if "--curve" in argv else 0
     backdoor(argv[0], int(argv[1]), json.loads(argv[2]), curve)
