@@ -36,17 +36,21 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--csv", default=str(RESULTS / "main.csv"))
     parser.add_argument("--out", default=str(RESULTS / "check_step_cap.md"))
+    parser.add_argument("--methods", nargs="+", default=list(CAPPED), choices=CAPPED,
+                        help="refit only these (e.g. the one whose main-table rows were refitted on this machine: "
+                             "float rounding differs between CPU models, so compare rows of one machine)")
+    parser.add_argument("--note", default="", help="a sentence appended to the report")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     table = read_results(args.csv)
-    table = table[(table["status"] == "ok") & (table["setting"] == "default") & table["method"].isin(CAPPED)]
+    table = table[(table["status"] == "ok") & (table["setting"] == "default") & table["method"].isin(args.methods)]
     datasets = [d for d in dict.fromkeys(table["dataset"]) if d != "donors"]
     rows = []
     for dataset in datasets:
         data = load_dataset(dataset)
         for seed in args.seeds:
             split = weak_split(data.X, data.y, protocol="mnpwad", random_state=seed)
-            for method in CAPPED:
+            for method in args.methods:
                 ref = table[(table["dataset"] == dataset) & (table["seed"] == seed) & (table["method"] == method)]
                 if ref.empty:
                     continue
@@ -61,13 +65,15 @@ def main(argv=None) -> int:
                                  identical=(new_pr == old_pr and new_roc == old_roc)))
                 print(rows[-1], flush=True)
     df = pd.DataFrame(rows)
+    methods = "" if list(args.methods) == list(CAPPED) else " --methods " + " ".join(args.methods)
     text = (f"# Step budget check: `--max-steps-per-epoch {args.cap}` on the main table's small data sets\n\n"
-            f"Command: `python benchmarks/check_step_cap.py --cap {args.cap} --seeds {' '.join(map(str, args.seeds))}`"
+            f"Command: `python benchmarks/check_step_cap.py --cap {args.cap} --seeds {' '.join(map(str, args.seeds))}"
+            f"{methods}`"
             f" ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, CPU, 1 thread). Refits with an explicit cap, "
             f"compared with `{Path(args.csv).name}` (fitted with each detector's default step budget): on these "
             f"small tables an epoch is shorter than the cap, so it must change nothing.\n\n"
             f"**{int(df['identical'].sum())} of {len(df)} refits identical to the last digit.**\n\n"
-            + df.to_markdown(index=False, floatfmt=".6f") + "\n")
+            + df.to_markdown(index=False, floatfmt=".6f") + "\n" + (f"\n{args.note}\n" if args.note else ""))
     Path(args.out).write_text(text)
     print(text)
     return 0 if df["identical"].all() else 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -49,8 +50,9 @@ def component_scores(det: MMNet, X) -> dict[str, np.ndarray]:
     return {"full": c["full"], "sum": -c["s_sum"], "kl": -c["s_kl"], "mse": c["reconstruction"]}
 
 
-def fit_and_score(split, seed: int, epochs: int, addressing: str, device: str):
-    det = MMNet(epochs=epochs, addressing=addressing, random_state=seed, device=device)
+def fit_and_score(split, seed: int, epochs: int, addressing: str, device: str, lr: float | None = None):
+    extra = {} if lr is None else {"lr": lr}
+    det = MMNet(epochs=epochs, addressing=addressing, random_state=seed, device=device, **extra)
     t0 = time.perf_counter()
     det.fit(split.X_train, split.y_train)
     fit_s = time.perf_counter() - t0
@@ -81,7 +83,7 @@ def run(args) -> pd.DataFrame:
             X, y = load_adbench(name)
             split = weak_split(X, y, protocol="mmnet", random_state=seed)
             for addressing in args.adbench_addressing:
-                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev)
+                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr)
                 rows += rows_for("adbench", name, "-", seed, addressing, split, scores, fit_s)
                 print(f"adbench {name} seed={seed} {addressing}: full AUC-PR {rows[-4]['auc_pr']:.3f} "
                       f"sum {rows[-3]['auc_pr']:.3f} ({fit_s:.1f}s)", flush=True)
@@ -91,7 +93,7 @@ def run(args) -> pd.DataFrame:
             X, y = make_synthetic_anomaly_dataset(Xb, yb, kind, random_state=seed)
             split = weak_split(X, y, protocol="mmnet", random_state=seed)
             for addressing in args.addressing:
-                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev)
+                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr)
                 rows += rows_for("same_type", f"{args.synthetic_base}-{kind}", kind, seed, addressing, split,
                                  scores, fit_s)
                 print(f"same_type {kind} seed={seed} {addressing}: full AUC-ROC {rows[-4]['auc_roc']:.3f}", flush=True)
@@ -101,7 +103,7 @@ def run(args) -> pd.DataFrame:
             split = weak_split(X, y, protocol="mmnet", random_state=seed, unseen=groups, train_groups=[known],
                                test_groups="unseen")
             for addressing in args.addressing:
-                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev)
+                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr)
                 rows += rows_for("unseen", f"{args.synthetic_base}-mixed", known, seed, addressing, split, scores,
                                  fit_s, groups=split.groups_test)
                 print(f"unseen known={known} seed={seed} {addressing}: done ({fit_s:.1f}s)", flush=True)
@@ -152,6 +154,8 @@ def main(argv=None):
     p.add_argument("--n-per-kind", type=int, default=150, help="anomalies per type in the unseen experiment")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--lr", type=float, default=None, help="MMNet's learning rate (default: its default; e.g. 1e-3, "
+                   "the default before Decision 15, for a same-machine before/after)")
     p.add_argument("--addressing", nargs="+", default=["dot", "cosine"], choices=["dot", "cosine"])
     p.add_argument("--adbench-addressing", nargs="+", default=["dot"], choices=["dot", "cosine"],
                    help="addressing variants for the (slower) ADBench part")
@@ -165,7 +169,13 @@ def main(argv=None):
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out.with_suffix(".csv"), index=False)
-    text = summarise(df) + f"\nTotal wall time {time.perf_counter() - t0:.0f} s, epochs={args.epochs}, device={args.device}.\n"
+    from adlab.evaluation.machine import cpu_name
+
+    lr = args.lr if args.lr is not None else MMNet().lr
+    text = (f"Command: `python benchmarks/fidelity_mmnet.py {' '.join(sys.argv[1:] if argv is None else argv)}` "
+            f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, CPU {cpu_name()}, torch threads "
+            f"{torch.get_num_threads()}; MMNet lr {lr:g}).\n\n"
+            + summarise(df) + f"\nTotal wall time {time.perf_counter() - t0:.0f} s, epochs={args.epochs}, device={args.device}.\n")
     out.with_suffix(".md").write_text(text)
     print(text)
 

@@ -196,13 +196,14 @@ def report() -> str:
 
 
 def _lr(row: dict) -> float:
-    """The learning rate a fit ran with: recorded since Decision 15; 1e-3 (the default until then) before."""
+    """The learning rate a fit ran with: recorded since 2026-12-02 (MMNet Decision 15); before that, the
+    default 1e-3 unless ``params`` set one."""
     return float(row.get("lr", row["params"].get("lr", 1e-3)))
 
 
 def _lr_section(rows: list[dict], base: float = 1e-3) -> list[str]:
     """MMNet Decision 15: each learning rate tried against ``base`` (1e-3, the default until then) on the same
-    development fits of one machine — the Backdoor rows (full table; and 20k rows → full) and the small-set
+    development fits (seeds ≥ 10; Backdoor rows at the report seeds 0–4 get their own table) of one machine — the Backdoor rows (full table; and 20k rows → full) and the small-set
     rows of each protocol, paired by data set and seed (a fit counts only where both rates ran)."""
     import pandas as pd
 
@@ -210,7 +211,7 @@ def _lr_section(rows: list[dict], base: float = 1e-3) -> list[str]:
                           for r in rows if r.get("machine") and set(r["params"]) <= {"lr"}])
     if every.empty or every["lr"].nunique() < 2:
         return []
-    df = every[every["rows"] == "full"].copy()
+    df = every[(every["rows"] == "full") & (every["seed"] >= 10)].copy()   # development seeds only
     df["ds"] = df["ds"].where(df["kind"] == "small", "backdoor") if "ds" in df else "backdoor"
     df["protocol"] = df["protocol"].where(df["kind"] == "small", "mmnet")
     df["group"] = df["kind"].map({"backdoor": "Backdoor", "small": "main-table sets"}) + ", " + df["protocol"] + " protocol"
@@ -240,7 +241,16 @@ def _lr_section(rows: list[dict], base: float = 1e-3) -> list[str]:
         if not tables:
             continue
         lines += [f"Machine: {machine}.", "", *tables, *summary, ""]
-        bd = every[(every["kind"] == "backdoor") & (every["machine"] == machine)]
+        rep = every[(every["kind"] == "backdoor") & (every["machine"] == machine) & (every["seed"] < 10)
+                    & (every["rows"] == "full")].pivot_table(index="seed", columns="lr", values="logodds")
+        if base in rep.columns and rep.shape[1] > 1:
+            rep = rep.dropna()
+            lines += ["Backdoor, the *report* seeds 0–4 of `fidelity_wide.py` (MMNet protocol, full table; run after the "
+                      "development screen, to see whether it carries over), log-odds AUC-PR per seed:", "",
+                      rep.rename(columns=lambda c: f"lr {c:g}").rename(index=str).reset_index().to_markdown(
+                          index=False, floatfmt=".3f"),
+                      "", "Means: " + ", ".join(f"lr {c:g} {rep[c].mean():.3f}" for c in rep.columns), ""]
+        bd = every[(every["kind"] == "backdoor") & (every["machine"] == machine) & (every["seed"] >= 10)]
         grow = bd.pivot_table(index="seed", columns=["lr", "rows"], values="logodds")
         rates = [lr for lr in sorted(bd["lr"].unique(), reverse=True)
                  if (lr, "20000") in grow.columns and (lr, "full") in grow.columns]
