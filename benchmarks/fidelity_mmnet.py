@@ -25,6 +25,7 @@ test group) and ``<out>.md`` (mean ± std tables). Example::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -50,8 +51,9 @@ def component_scores(det: MMNet, X) -> dict[str, np.ndarray]:
     return {"full": c["full"], "sum": -c["s_sum"], "kl": -c["s_kl"], "mse": c["reconstruction"]}
 
 
-def fit_and_score(split, seed: int, epochs: int, addressing: str, device: str, lr: float | None = None):
-    extra = {} if lr is None else {"lr": lr}
+def fit_and_score(split, seed: int, epochs: int, addressing: str, device: str, lr: float | None = None,
+                  params: dict | None = None):
+    extra = {**(params or {}), **({} if lr is None else {"lr": lr})}
     det = MMNet(epochs=epochs, addressing=addressing, random_state=seed, device=device, **extra)
     t0 = time.perf_counter()
     det.fit(split.X_train, split.y_train)
@@ -83,7 +85,7 @@ def run(args) -> pd.DataFrame:
             X, y = load_adbench(name)
             split = weak_split(X, y, protocol="mmnet", random_state=seed)
             for addressing in args.adbench_addressing:
-                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr)
+                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr, args.params)
                 rows += rows_for("adbench", name, "-", seed, addressing, split, scores, fit_s)
                 print(f"adbench {name} seed={seed} {addressing}: full AUC-PR {rows[-4]['auc_pr']:.3f} "
                       f"sum {rows[-3]['auc_pr']:.3f} ({fit_s:.1f}s)", flush=True)
@@ -93,7 +95,7 @@ def run(args) -> pd.DataFrame:
             X, y = make_synthetic_anomaly_dataset(Xb, yb, kind, random_state=seed)
             split = weak_split(X, y, protocol="mmnet", random_state=seed)
             for addressing in args.addressing:
-                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr)
+                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr, args.params)
                 rows += rows_for("same_type", f"{args.synthetic_base}-{kind}", kind, seed, addressing, split,
                                  scores, fit_s)
                 print(f"same_type {kind} seed={seed} {addressing}: full AUC-ROC {rows[-4]['auc_roc']:.3f}", flush=True)
@@ -103,7 +105,7 @@ def run(args) -> pd.DataFrame:
             split = weak_split(X, y, protocol="mmnet", random_state=seed, unseen=groups, train_groups=[known],
                                test_groups="unseen")
             for addressing in args.addressing:
-                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr)
+                _, scores, fit_s = fit_and_score(split, seed, args.epochs, addressing, dev, args.lr, args.params)
                 rows += rows_for("unseen", f"{args.synthetic_base}-mixed", known, seed, addressing, split, scores,
                                  fit_s, groups=split.groups_test)
                 print(f"unseen known={known} seed={seed} {addressing}: done ({fit_s:.1f}s)", flush=True)
@@ -154,6 +156,8 @@ def main(argv=None):
     p.add_argument("--n-per-kind", type=int, default=150, help="anomalies per type in the unseen experiment")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--params", type=json.loads, default={},
+                   help='other MMNet settings as JSON, e.g. \'{"label_fit_stop": 0.05}\' (default: its defaults)')
     p.add_argument("--lr", type=float, default=None, help="MMNet's learning rate (default: its default; e.g. 1e-3, "
                    "the default before Decision 15, for a same-machine before/after)")
     p.add_argument("--addressing", nargs="+", default=["dot", "cosine"], choices=["dot", "cosine"])
@@ -168,15 +172,16 @@ def main(argv=None):
     df = run(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out.with_suffix(".csv"), index=False)
+    csv, md = out.with_name(out.name + ".csv"), out.with_name(out.name + ".md")   # "…_0.05" keeps its dot
+    df.to_csv(csv, index=False)
     from adlab.evaluation.machine import cpu_name
 
     lr = args.lr if args.lr is not None else MMNet().lr
     text = (f"Command: `python benchmarks/fidelity_mmnet.py {' '.join(sys.argv[1:] if argv is None else argv)}` "
             f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, CPU {cpu_name()}, torch threads "
-            f"{torch.get_num_threads()}; MMNet lr {lr:g}).\n\n"
+            f"{torch.get_num_threads()}; MMNet lr {lr:g}{'; ' + json.dumps(args.params) if args.params else ''}).\n\n"
             + summarise(df) + f"\nTotal wall time {time.perf_counter() - t0:.0f} s, epochs={args.epochs}, device={args.device}.\n")
-    out.with_suffix(".md").write_text(text)
+    md.write_text(text)
     print(text)
 
 

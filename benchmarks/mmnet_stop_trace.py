@@ -33,7 +33,7 @@ import torch
 from bench_data import load_dataset  # benchmarks/ is on sys.path when run as a script
 
 RESULTS = Path(__file__).resolve().parent / "results"
-RATIOS = (0.1, 0.2, 0.25, 0.3, 0.4, 0.5)
+RATIOS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 KEYS = ("mask", "loss")
 
 

@@ -23,6 +23,7 @@ def test_defaults_are_the_papers():
     p = MMNet().get_params()
     assert (p["memory_size"], p["lambda_mask"], p["lambda_kl"], p["margin"], p["score_lambda"]) == (128, 1.0, 1e-4, 5.0, 0.1)
     assert (p["mask"], p["addressing"], p["kl_reduction"]) == ("soft", "dot", "mean")
+    assert p["label_fit_stop"] == 0.05      # adlab's label-free stop, not the paper's (Decision 16)
 
 
 def test_default_score_is_the_log_odds_of_the_attention_parts_not_eq19():
@@ -192,3 +193,33 @@ def test_auc_pr_floor_on_an_anomaly_type_unseen_in_training():
     prevalence = y_test.mean()
     assert auc_roc(y_test, s) > 0.85
     assert auc_pr(y_test, s) > max(0.5, 4 * prevalence), f"AUC-PR {auc_pr(y_test, s):.3f} (prevalence {prevalence:.3f})"
+
+
+def test_label_fit_stop_ends_training_once_the_mask_loss_falls_below_the_ratio(easy):
+    """The label-free stop (Decision 16): after the first epoch whose mean soft-mask loss is below
+    label_fit_stop × the first epoch's, training ends with that epoch's weights; None trains the whole budget."""
+    X, y, _ = easy
+    kw = dict(epochs=8, memory_size=16, memory_dim=8, hidden_dim=16, random_state=0, device="cpu")
+    full = MMNet(**kw, label_fit_stop=None).fit(X, y)
+    assert len(full.history_) == 8
+    ms = [h["mask"] for h in full.history_]
+    ratio = 0.5 * (1 + min(ms[1:]) / ms[0])             # a ratio this run crosses before its end
+    stop = next(i for i, v in enumerate(ms) if i > 0 and v < ratio * ms[0])
+    det = MMNet(**kw, label_fit_stop=ratio).fit(X, y)
+    assert len(det.history_) == stop + 1 < 8
+    np.testing.assert_allclose([h["mask"] for h in det.history_], ms[:stop + 1], rtol=1e-6)
+    short = MMNet(**{**kw, "epochs": stop + 1}, label_fit_stop=None).fit(X, y)   # the same weights
+    np.testing.assert_allclose(det.decision_function(X), short.decision_function(X), rtol=1e-5, atol=1e-6)
+    for bad in (0, 1.0, 1.5, True, "0.1"):
+        with pytest.raises(ValueError, match="label_fit_stop"):
+            MMNet(epochs=1, device="cpu", label_fit_stop=bad).fit(X, y)
+
+
+def test_label_fit_stop_never_fires_without_the_soft_mask(easy):
+    """With mask="hard" or "none" the mask loss is 0 from the first epoch, so the ratio rule has nothing to
+    compare and the whole budget is trained."""
+    X, y, _ = easy
+    for mask in ("hard", "none"):
+        det = MMNet(epochs=4, memory_size=16, memory_dim=8, hidden_dim=16, mask=mask, label_fit_stop=0.5,
+                    random_state=0, device="cpu").fit(X, y)
+        assert len(det.history_) == 4
