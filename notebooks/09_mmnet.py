@@ -289,7 +289,10 @@ print("S_sum:", np.round(s_sum_hand.numpy(), 3), " S_KL:", np.round(s_kl_hand.nu
 
 # %%
 epochs = 40 if FAST else 100
-det = MMNet(memory_size=8, memory_dim=2, hidden_dim=64, epochs=epochs, lr=1e-2, random_state=SEED, device=device)
+# label_fit_stop=None: the whole schedule, so that the curves below show the losses settle (the default stop
+# is the subject of the next cell)
+det = MMNet(memory_size=8, memory_dim=2, hidden_dim=64, epochs=epochs, lr=1e-2, label_fit_stop=None,
+            random_state=SEED, device=device)
 det.fit(X_train, y_train)
 hist = det.history_
 print(f"fit in {time.time() - T0:.1f}s so far; last epoch:", {k: round(v, 3) for k, v in hist[-1].items()})
@@ -308,6 +311,39 @@ plt.show()
 # %% [markdown]
 # Within a few epochs the unlabeled rows put almost all their attention on $\mathcal M_u$ and the labeled anomalies
 # on $\mathcal M_l$ (right), and the mask loss falls to near zero (left): the soft mask has split the memory.
+
+# %% [markdown]
+# ### Stopping once the labels are fit (adlab's default, not the paper's)
+#
+# The paper trains a fixed schedule. adlab's `MMNet` ends training by a **label-free stop** (`label_fit_stop=0.05`,
+# Decision 16 in its docstring): after the first epoch $e \ge 1$ whose mean mask loss is below $0.05\times$ that of
+# epoch 0 — the rule RoSAS and MNPWAD use on their score losses (notebook 08, section 8). The mask loss measures
+# how well the labeled anomalies are routed to $\mathcal M_l$ and the unlabeled rows to $\mathcal M_u$. With one or
+# two labeled anomalies it collapses within a few epochs and later steps only memorise them; with 30 hard-to-route
+# labels it levels off well above 5 % and the rule does not fire. On the development splits
+# (`benchmarks/results/mmnet_stop_trace.md`) it lifted the one-label MNPWAD protocol from 0.487 to 0.592 mean
+# AUC-PR and left MMNet's own 30-label protocol at 0.819 → 0.817. Below, the rule by hand on the full run above,
+# checked against the estimator with its default: the stopped model is the full run cut at that epoch.
+
+# %%
+mask_loss = np.array([h["mask"] for h in hist])
+below = np.flatnonzero((mask_loss < 0.05 * mask_loss[0]) & (np.arange(len(mask_loss)) >= 1))
+stop_by_hand = int(below[0]) if below.size else len(mask_loss) - 1
+stopped = MMNet(memory_size=8, memory_dim=2, hidden_dim=64, epochs=epochs, lr=1e-2, random_state=SEED,
+                device=device).fit(X_train, y_train)
+print(f"mask loss / epoch 0: {np.round(mask_loss[:stop_by_hand + 2] / mask_loss[0], 3)}")
+print(f"stop by hand after epoch {stop_by_hand}; adlab's MMNet trained {len(stopped.history_)} of {epochs} epochs")
+assert len(stopped.history_) == stop_by_hand + 1
+np.testing.assert_allclose([h["mask"] for h in stopped.history_], mask_loss[:stop_by_hand + 1], rtol=1e-5)
+ap_full, ap_stop = auc_pr(y_test, det.decision_function(X_test)), auc_pr(y_test, stopped.decision_function(X_test))
+print(f"test AUC-PR: whole schedule {ap_full:.3f}, stopped {ap_stop:.3f}")
+
+# %% [markdown]
+# On this toy the 30 labeled anomalies form one compact, isolated group that is easy to route, so the mask loss
+# does fall below 5 % and the rule fires before the end of the schedule (the printout says after which epoch),
+# unlike on most real tables with 30 labels. Compare the two test AUC-PRs: how much a stop costs or gains depends
+# on the data, which is why the constant was chosen on many development splits, not on one. The rest of the
+# notebook keeps the whole-schedule model `det`.
 
 # %% [markdown]
 # ### Memory items as prototypes
