@@ -96,10 +96,10 @@ def report(traces: list[dict], note: str = "") -> str:
         rows.append(row)
     df = pd.DataFrame(rows)
     value_cols = ["whole budget", "best epoch (oracle)", "after epoch 0"] + [f"{k} {r:g}" for k in KEYS for r in RATIOS]
-    lines = ["# MMNet: per-epoch test AP and a simulated label-free stop (Decision 15)", "",
+    lines = ["# MMNet: per-epoch test AP and a simulated label-free stop (Decision 16)", "",
              "Produced by `python benchmarks/mmnet_stop_trace.py` (see its docstring; one trace per line of "
-             "`mmnet_stop_trace.jsonl`). Development seeds only; test labels are used to *evaluate* each simulated "
-             "stop, never to choose one for a report. `mask r` / `loss r`: the AP after the epoch where "
+             "`mmnet_stop_trace.jsonl`). Development seeds 10–14 only, never the report seeds: their test labels *evaluate* each simulated "
+             "stop (a diagnostic; no fit ever sees them). `mask r` / `loss r`: the AP after the epoch where "
              "`LabelFitStop(r, key)` would end training (the whole budget if it never fires). CPU, one torch thread.", ""]
     for proto, g in df.groupby("protocol"):
         mean = g.groupby("data")[value_cols].mean()
