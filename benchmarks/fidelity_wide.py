@@ -71,7 +71,7 @@ def load(path: Path, max_rows: int | None, seed: int = 0) -> tuple[np.ndarray, n
     return X, y
 
 
-def fit_one(method: str, split, seed: int, fast: bool, device: str) -> dict:
+def fit_one(method: str, split, seed: int, fast: bool, device: str, extra: dict | None = None) -> dict:
     t0 = time.perf_counter()
     if method == FLOOR:
         from sklearn.linear_model import LogisticRegression
@@ -81,7 +81,7 @@ def fit_one(method: str, split, seed: int, fast: bool, device: str) -> dict:
         scores = clf.decision_function(split.X_test)
         params = {"class_weight": "balanced", "max_iter": 2000}
     else:
-        params = detector_params(method, None, fast)
+        params = {**detector_params(method, None, fast), **(extra or {})}
         det = make_detector(method, random_state=seed, device=device, **params)
         det.fit(split.X_train, split.y_train)
         t1 = time.perf_counter()
@@ -109,7 +109,7 @@ def run(args) -> pd.DataFrame:
                 row = {"protocol": protocol, "method": method, "seed": seed, "max_rows": args.max_rows or "full",
                        "fast": args.fast, "n_train": len(split.y_train), "n_labeled": int(split.y_train.sum()),
                        "n_test": len(split.y_test), "n_test_anomalies": int(split.y_test.sum())}
-                row.update(fit_one(method, split, seed, args.fast, args.device))
+                row.update(fit_one(method, split, seed, args.fast, args.device, args.params))
                 row["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
                 pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
                 print(f"{protocol:7s} seed {seed} {method:27s} AUC-PR {row['auc_pr']:.3f} "
@@ -182,6 +182,9 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", default=str(DEFAULT_OUT))
     ap.add_argument("--report-only", action="store_true", help="rewrite <out>.md from <out>.csv, fit nothing")
+    ap.add_argument("--params", type=json.loads, default={},
+                    help='settings for every detector fitted, as JSON (e.g. \'{"label_fit_stop": null}\'); use with '
+                         '--out, since the resume key does not include them')
     ap.add_argument("--note", default="", help="a sentence appended to the report (e.g. what a partial run left out)")
     args = ap.parse_args(argv)
     if args.max_rows is not None and args.max_rows < 100:
