@@ -45,6 +45,34 @@ def paired_with_base(df: pd.DataFrame, tag: str, base: str, cells: list[str], va
             "difference": float(d.mean()), "lower_in": int((d < 0).sum())}
 
 
+def label_fit_stop_epoch(values, ratio: float) -> int:
+    """The epoch after which ``LabelFitStop(ratio)`` ends training when fed these logged epoch means (the last
+    epoch if it never fires): adlab's own rule, so a simulated stop is the estimator's."""
+    from adlab.components.training import LabelFitStop
+
+    rule = LabelFitStop(ratio, key="loss")
+    return next((e for e, v in enumerate(values) if rule({"loss": v}, e)), len(values) - 1)
+
+
+def with_epoch_hook(detector_cls: type, hook) -> type:
+    """A subclass of ``detector_cls`` that calls ``hook(detector, epoch)`` after each training epoch (after the
+    detector's own end-of-epoch work), for per-epoch diagnostics without touching the estimator."""
+    class Hooked(detector_cls):
+        def _run_epochs(self, opt, step, **kw):
+            end = kw.get("on_epoch_end")
+
+            def on_end(epoch):
+                row = end(epoch) if end else None
+                hook(self, epoch)
+                return row
+
+            kw["on_epoch_end"] = on_end
+            return super()._run_epochs(opt, step, **kw)
+
+    Hooked.__name__ = Hooked.__qualname__ = detector_cls.__name__
+    return Hooked
+
+
 def fit_mmnet_small(params: dict, datasets: list[str], seeds: list[int],
                     protocol: str = "mnpwad") -> Iterator[tuple]:
     """MMNet(``params``) fitted on the ``protocol`` split (default the main table's, MNPWAD) of each small

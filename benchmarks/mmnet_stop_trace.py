@@ -7,7 +7,7 @@ whose epoch-mean loss is below ``ratio`` × the first epoch's). This script asks
 of MMNet's logged losses, would pick good epochs.
 
 For each (data set, protocol, seed): ``weak_split(protocol=..., random_state=seed)``, one MMNet fit with its
-defaults, and after every epoch the **test** AP of the default score (log-odds of the attention, from the
+defaults but the whole budget (``label_fit_stop=None``), and after every epoch the **test** AP of the default score (log-odds of the attention, from the
 logits) next to the epoch's ``history_`` row — a diagnostic that uses test labels, never a way to pick a
 setting for a report. The stopped model *is* the traced model after the stop epoch (MMNet's schedule, batches
 and learning-rate decay do not depend on the number of epochs), so the AP there is what the rule would give.
@@ -31,6 +31,7 @@ import pandas as pd
 import torch
 
 from bench_data import load_dataset  # benchmarks/ is on sys.path when run as a script
+from devlog import label_fit_stop_epoch, with_epoch_hook
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RATIOS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
@@ -38,7 +39,8 @@ KEYS = ("mask", "loss")
 
 
 def trace(name: str, protocol: str, seed: int) -> dict:
-    """One default fit: per-epoch ``history_`` losses and test AP (see the module docstring)."""
+    """One whole-budget fit: per-epoch ``history_`` losses and test AP (see the module docstring)."""
+    from adlab.components.memory import attention_logodds_score
     from adlab.data.protocol import weak_split
     from adlab.evaluation.metrics import auc_pr
     from adlab.models.mmnet import MMNet
@@ -48,24 +50,13 @@ def trace(name: str, protocol: str, seed: int) -> dict:
     xt = torch.from_numpy(np.asarray(sp.X_test, dtype=np.float32))
     aps: list[float] = []
 
-    class Traced(MMNet):
-        def _run_epochs(self, opt, step, **kw):
-            end = kw.get("on_epoch_end")
+    def test_ap(det, epoch):
+        net, k = det.modules_["net"], det.n_normal_items_
+        with torch.no_grad():
+            s = torch.cat([attention_logodds_score(net(xb)["logits"], k) for xb in xt.split(65536)]).numpy()
+        aps.append(float(auc_pr(sp.y_test, s)))
 
-            def on_end(epoch):
-                row = end(epoch) if end else None
-                net = self.modules_["net"]
-                with torch.no_grad():
-                    lg = torch.cat([net(xb)["logits"] for xb in xt.split(65536)])
-                k = self.n_normal_items_
-                s = (torch.logsumexp(lg[:, k:], 1) - torch.logsumexp(lg[:, :k], 1)).numpy()
-                aps.append(float(auc_pr(sp.y_test, s)))
-                return row
-
-            kw["on_epoch_end"] = on_end
-            return super()._run_epochs(opt, step, **kw)
-
-    det = Traced(random_state=seed, device="cpu")
+    det = with_epoch_hook(MMNet, test_ap)(label_fit_stop=None, random_state=seed, device="cpu")   # whole budget
     t0 = time.perf_counter()
     det.fit(sp.X_train, sp.y_train)
     return {"data": name, "protocol": protocol, "seed": seed, "n_labeled": int(sp.y_train.sum()),
@@ -73,13 +64,9 @@ def trace(name: str, protocol: str, seed: int) -> dict:
             **{key: [float(h[key]) for h in det.history_] for key in KEYS}}
 
 
-def stop_epoch(values, ratio: float, key: str) -> int:
-    """The epoch after which ``LabelFitStop(ratio, key)`` ends training (the last epoch if it never fires):
-    adlab's own rule, fed the logged epoch means."""
-    from adlab.components.training import LabelFitStop
-
-    rule = LabelFitStop(ratio, key=key)
-    return next((e for e, v in enumerate(values) if rule({key: v}, e)), len(values) - 1)
+def stop_epoch(values, ratio: float) -> int:
+    """The epoch after which ``LabelFitStop(ratio)`` ends training, fed one logged loss (the last if never)."""
+    return label_fit_stop_epoch(values, ratio)
 
 
 def report(traces: list[dict], note: str = "") -> str:
@@ -90,7 +77,7 @@ def report(traces: list[dict], note: str = "") -> str:
                "best epoch (oracle)": max(ap), "after epoch 0": ap[0]}
         for key in KEYS:
             for r in RATIOS:
-                e = stop_epoch(t[key], r, key)
+                e = stop_epoch(t[key], r)
                 row[f"{key} {r:g}"] = ap[e]
                 row[f"{key} {r:g} epoch"] = e
         rows.append(row)

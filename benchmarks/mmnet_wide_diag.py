@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devlog import append_jsonl, fit_mmnet_small, read_jsonl  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from devlog import append_jsonl, fit_mmnet_small, read_jsonl, with_epoch_hook  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 from bench_data import EXTRA_FILES, SHARED  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,14 +42,14 @@ def _append(row: dict) -> None:
 
 
 def _extras(det, X: np.ndarray) -> dict[str, np.ndarray]:
-    import torch
+    from adlab.components.memory import attention_logodds_score
 
     k = det.n_normal_items_
 
     def fn(xb):
         out = det.modules_["net"](xb)
         lg = out["logits"]
-        return {"logodds": torch.logsumexp(lg[:, k:], 1) - torch.logsumexp(lg[:, :k], 1),
+        return {"logodds": attention_logodds_score(lg, k),
                 "range": lg.max(1).values - lg.min(1).values, "wmax": out["w"].max(1).values,
                 "z": out["z"].norm(dim=1)}
 
@@ -121,29 +121,20 @@ def backdoor(rows: str, seed: int, params: dict, curve: int) -> None:
     s = weak_split(X, y, protocol="mmnet", random_state=seed)
     points: list = []
 
-    class Traced(MMNet):
-        def _run_epochs(self, opt, step, **kw):
-            end = kw.get("on_epoch_end")
+    def test_curve(det, epoch):
+        if curve and (epoch + 1) % curve == 0:
+            net = det.modules_["net"]
+            net.eval()
+            with torch.no_grad():
+                xt = torch.from_numpy(s.X_test.astype(np.float32))
+                out = net(xt)
+                ss = out["w"][:, :det.n_normal_items_].sum(1).numpy()
+                mse = (out["x_hat"] - xt).pow(2).mean(1).numpy()
+            net.train()
+            points.append((epoch + 1, round(evaluate(s.y_test, -ss)["auc_pr"], 3),
+                           round(evaluate(s.y_test, mse)["auc_pr"], 3)))
 
-            def on_end(epoch):
-                row = end(epoch) if end else None
-                if curve and (epoch + 1) % curve == 0:
-                    net = self.modules_["net"]
-                    net.eval()
-                    with torch.no_grad():
-                        xt = torch.from_numpy(s.X_test.astype(np.float32))
-                        out = net(xt)
-                        ss = out["w"][:, :self.n_normal_items_].sum(1).numpy()
-                        mse = (out["x_hat"] - xt).pow(2).mean(1).numpy()
-                    net.train()
-                    points.append((epoch + 1, round(evaluate(s.y_test, -ss)["auc_pr"], 3),
-                                   round(evaluate(s.y_test, mse)["auc_pr"], 3)))
-                return row
-
-            kw["on_epoch_end"] = on_end
-            return super()._run_epochs(opt, step, **kw)
-
-    det = Traced(random_state=seed, device="cpu", **params)
+    det = with_epoch_hook(MMNet, test_curve)(random_state=seed, device="cpu", **params)
     t = time.perf_counter()
     det.fit(s.X_train, s.y_train)
     fit_s = time.perf_counter() - t

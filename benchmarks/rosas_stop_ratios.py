@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 
 from bench_data import load_dataset  # benchmarks/ is on sys.path when run as a script
+from devlog import label_fit_stop_epoch
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RATIOS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
@@ -52,12 +53,8 @@ def trace(name: str, protocol: str, seed: int, epochs: int) -> dict:
 
 
 def stop_epoch(loss_score, ratio: float) -> int:
-    """The epoch after which ``LabelFitStop(ratio)`` ends training (the last epoch if it never fires):
-    adlab's own rule, fed the logged epoch means."""
-    from adlab.components.training import LabelFitStop
-
-    rule = LabelFitStop(ratio, key="loss_score")
-    return next((e for e, v in enumerate(loss_score) if rule({"loss_score": v}, e)), len(loss_score) - 1)
+    """The epoch after which ``LabelFitStop(ratio)`` ends training, fed the logged L (the last if never)."""
+    return label_fit_stop_epoch(loss_score, ratio)
 
 
 def report(traces: list[dict], note: str = "") -> str:

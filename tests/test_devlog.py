@@ -44,3 +44,16 @@ def test_learning_rate_table_pairs_only_fits_run_at_both_rates_on_one_machine():
     text = "\n".join(diag._lr_section(rows))
     assert "lr 0.0003, main-table sets, mnpwad protocol, 1 paired fits: mean 0.500 → 0.700 (+0.200)" in text
     assert "m2" not in text and "0.900" not in text
+
+
+def test_epoch_hook_runs_after_every_epoch_and_leaves_the_fit_unchanged():
+    from adlab.models.mmnet import MMNet
+    from contract import contract_data
+
+    X, y, _ = contract_data(n_normal=200, n_anomaly=20, d=4, n_labeled=5, seed=0)
+    kw = dict(epochs=3, memory_size=8, memory_dim=4, hidden_dim=8, label_fit_stop=None, random_state=0, device="cpu")
+    seen = []
+    hooked = devlog.with_epoch_hook(MMNet, lambda det, epoch: seen.append((epoch, len(det.history_))))(**kw).fit(X, y)
+    assert seen == [(0, 0), (1, 1), (2, 2)]     # called at each epoch's end, before its row is logged
+    plain = MMNet(**kw).fit(X, y)
+    assert (hooked.decision_function(X) == plain.decision_function(X)).all()

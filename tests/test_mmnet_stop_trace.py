@@ -7,11 +7,10 @@ from scripts import load_script
 mst = load_script("benchmarks/mmnet_stop_trace.py")
 
 
-@pytest.mark.parametrize("key", ["mask", "loss"])
 @pytest.mark.parametrize("ratio, epoch", [(0.25, 2), (0.2, 3), (0.05, 3)])
-def test_simulated_stop_is_the_first_epoch_below_the_ratio_or_the_last_epoch(key, ratio, epoch):
+def test_simulated_stop_is_the_first_epoch_below_the_ratio_or_the_last_epoch(ratio, epoch):
     # L / L0 = 1, 0.5, 0.2, 0.1: below 0.25 first at epoch 2, below 0.2 at epoch 3; never below 0.05 -> last epoch
-    assert mst.stop_epoch([1.0, 0.5, 0.2, 0.1], ratio, key) == epoch
+    assert mst.stop_epoch([1.0, 0.5, 0.2, 0.1], ratio) == epoch
 
 
 def test_report_reads_the_test_ap_at_the_epoch_each_loss_stops():
